@@ -1,0 +1,161 @@
+// The contract between the host, the copy engine and every transport (see DESIGN.md).
+import type { Readable } from "node:stream";
+
+/** "sha256:<64 hex>". */
+export type Digest = string;
+
+export type CompressionAlgorithm = "gzip" | "zstd";
+
+/** What is known about one blob. Sources fill what they know; destinations return what they stored. */
+export interface BlobInfo {
+  /** Digest of the blob as stored. A placeholder (see `placeholder`) when the source cannot know it yet. */
+  digest: Digest;
+  /** Size in bytes as stored; -1 when unknown. */
+  size: number;
+  mediaType?: string;
+  annotations?: Record<string, string>;
+  urls?: string[];
+  /** Compression of the stored bytes when known ("none" = a plain tar). */
+  compression?: CompressionAlgorithm | "none";
+  /** Digest of the uncompressed content (for layers: the DiffID), when known. */
+  uncompressedDigest?: Digest;
+  /** True when digest/size are not real yet: the engine computes them while streaming. */
+  placeholder?: boolean;
+}
+
+export interface ManifestBlob {
+  bytes: Uint8Array;
+  mediaType: string;
+}
+
+/** What the user said that a transport may need. Transports never read CLI flags or process.argv. */
+export interface SystemContext {
+  /** Environment to consult (storage.conf lookup, XDG paths, SOURCE_DATE_EPOCH); defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** containers/storage location, when not named in the reference. */
+  storageRoot?: string;
+  storageRunRoot?: string;
+  storageDriver?: string;
+  /** How long to wait for a store's lock before "store is busy" (ms). */
+  lockTimeoutMs?: number;
+  /** oci destination: keep uncompressed layers uncompressed. */
+  ociAcceptUncompressedLayers?: boolean;
+  /** docker-archive destination: extra NAME:TAG entries in RepoTags. */
+  additionalTags?: string[];
+  /** Making an image from a container (container-copy): what buildah commit would take as flags. */
+  commit?: CommitOptions;
+  /** Called with one-line warnings a user should see (stderr in the CLI). */
+  warn?: (message: string) => void;
+}
+
+export interface CommitOptions {
+  createdBy?: string;
+  author?: string;
+  message?: string;
+  omitHistory?: boolean;
+  /** The image's created time; default: now, or SOURCE_DATE_EPOCH when set. */
+  timestamp?: Date;
+  /** Manifest annotations. */
+  annotations?: Record<string, string>;
+  /** Dockerfile-style instructions applied to the config: "ENV A=b", "CMD [\"sh\"]", "LABEL k=v", ... */
+  changes?: string[];
+}
+
+export interface ImageTransport {
+  /** As typed before the colon: "oci", "container-copy". */
+  readonly name: string;
+  /** Parses the text after "name:"; throws BadReferenceError with a clear message. */
+  parseReference(rest: string): ImageReference;
+  /**
+   * Optional: what a location holds (`imgcopy list NAME:LOCATION`), e.g. the containers and images
+   * of a store. `location` is the text after "name:", possibly empty.
+   */
+  list?(location: string, ctx: SystemContext): Promise<ListedItem[]>;
+}
+
+export interface ListedItem {
+  kind: "container" | "image";
+  id: string;
+  names: string[];
+  /** For a container: the image it was made from (id), "" for scratch. */
+  image?: string;
+  /** Bytes, when known without reading content. */
+  size?: number;
+  created?: string;
+}
+
+export interface ImageReference {
+  readonly transport: ImageTransport;
+  /** "name:rest", which parses back to an equal reference. */
+  toString(): string;
+  newImageSource(ctx: SystemContext): Promise<ImageSource>;
+  /** Read-only transports reject with UnsupportedError. */
+  newImageDestination(ctx: SystemContext): Promise<ImageDestination>;
+}
+
+export interface BlobStream {
+  stream: Readable;
+  /** -1 when unknown. */
+  size: number;
+}
+
+export interface ImageSource {
+  readonly reference: ImageReference;
+  /**
+   * Without `instance`: the image's manifest (or the index/list, for a multi-image source).
+   * With `instance`: that manifest of the index/list.
+   */
+  getManifest(instance?: Digest): Promise<ManifestBlob>;
+  /** The blob's bytes as stored. The engine verifies digest and size while reading. */
+  getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream>;
+  getSignatures?(instance?: Digest): Promise<Uint8Array[]>;
+  /**
+   * Layer infos to copy instead of the manifest's, in manifest order; undefined = use the manifest.
+   * A source that only learns its layers' digests while producing them marks them `placeholder`.
+   */
+  layerInfosForCopy?(instance?: Digest): Promise<BlobInfo[] | undefined>;
+  close(): Promise<void>;
+}
+
+export type LayerCompressionWish = "preserve" | "compress" | "decompress";
+
+export interface PutBlobOptions {
+  isConfig: boolean;
+}
+
+export interface ImageDestination {
+  readonly reference: ImageReference;
+  /** Manifest media types accepted, preferred first; [] = any. */
+  supportedManifestTypes(): readonly string[];
+  desiredLayerCompression(): LayerCompressionWish;
+  /** True when putBlob may be called concurrently. */
+  hasThreadSafePutBlob(): boolean;
+  /** When the destination already has the blob: its stored info (the engine then skips the copy). */
+  tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined>;
+  /**
+   * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified; when
+   * `info.placeholder` is set the destination must hash what it writes and return the real digest.
+   */
+  putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo>;
+  /** `instance`: a per-image manifest of a list/index (given before the list itself). */
+  putManifest(bytes: Uint8Array, mediaType: string, instance?: Digest): Promise<void>;
+  putSignatures?(signatures: Uint8Array[], instance?: Digest): Promise<void>;
+  /** The one publish point: before it, nothing a reader sees has changed. */
+  commit(): Promise<void>;
+  /** Without commit: everything written so far is removed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** An event of a copy's progress; the CLI renders them on stderr. */
+export interface ProgressEvent {
+  kind: "blob" | "config" | "manifest" | "signatures";
+  /** Digest of the source blob (a placeholder id for computed layers). */
+  digest?: Digest;
+  /** Bytes transferred so far. */
+  bytes: number;
+  /** Total when known, else -1. */
+  total: number;
+  state: "start" | "progress" | "done" | "skipped";
+  /** For a done layer whose digest was computed or changed by (de)compression. */
+  storedDigest?: Digest;
+}

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { isImgcopyError } from "../../../src/errors.js";
+import { OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
+import type { ImageSource } from "../../../src/types.js";
+import { run, tempDir } from "../../helpers/tools.js";
+import ociTransport from "../../../transports/oci/index.js";
+import { buildScratchStore, hashStream, sha256Hex, skopeoCopy, type ManifestJson } from "./scratch-image.js";
+
+let tmp: { path: string; cleanup: () => Promise<void> };
+let multi: string; // tags "one" (x:1) and "two" (x:2)
+let single: string; // x:2, no tag
+
+before(async () => {
+  tmp = await tempDir("imgcopy-oci-src-");
+  const store = await buildScratchStore(tmp.path);
+  multi = join(tmp.path, "multi");
+  single = join(tmp.path, "single");
+  await skopeoCopy(`${store.storageRef}localhost/x:1`, `oci:${multi}:one`);
+  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${multi}:two`);
+  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${single}`);
+});
+after(() => tmp?.cleanup());
+
+const open = (rest: string) => ociTransport.parseReference(rest).newImageSource({});
+
+async function rawManifest(ref: string): Promise<string> {
+  return (await run("skopeo", ["inspect", "--raw", ref])).stdout;
+}
+
+async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(isImgcopyError(err), `expected an ImgcopyError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.doesNotMatch(err.message, /\n/);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+/** Reads every blob of the image and checks digest and size by hashing. */
+async function checkBlobs(src: ImageSource): Promise<number> {
+  const m = JSON.parse(Buffer.from((await src.getManifest()).bytes).toString("utf8")) as ManifestJson;
+  const infos = [m.config, ...m.layers];
+  for (const info of infos) {
+    const { stream, size } = await src.getBlob(info);
+    assert.equal(size, info.size);
+    assert.deepEqual(await hashStream(stream), { digest: info.digest, size: info.size });
+  }
+  return infos.length;
+}
+
+test("a layout with one image: no REF picks it; manifest and blobs are what skopeo wrote", async () => {
+  const src = await open(single);
+  const { bytes, mediaType } = await src.getManifest();
+  assert.equal(mediaType, OCI_MANIFEST);
+  assert.equal(Buffer.from(bytes).toString("utf8"), await rawManifest(`oci:${single}`));
+  assert.equal(await checkBlobs(src), 3, "config and two layers");
+  assert.deepEqual(await src.getSignatures?.(), []);
+  await src.close();
+});
+
+test("REF picks the entry with that ref.name; @N picks by position", async () => {
+  const one = await open(`${multi}:one`);
+  assert.equal(Buffer.from((await one.getManifest()).bytes).toString("utf8"), await rawManifest(`oci:${multi}:one`));
+  assert.equal(await checkBlobs(one), 2);
+  const two = await open(`${multi}:two`);
+  const at1 = await open(`${multi}:@1`);
+  assert.deepEqual((await at1.getManifest()).bytes, (await two.getManifest()).bytes);
+  assert.notDeepEqual((await one.getManifest()).bytes, (await two.getManifest()).bytes);
+});
+
+test("several images and no REF: an error that lists the refs", async () => {
+  await expectError(open(multi), "EBADREF", /2 images.*one \(sha256:.*two \(sha256:/);
+});
+
+test("an unknown REF or @N out of range: not found, naming what there is", async () => {
+  await expectError(open(`${multi}:three`), "ENOTFOUND", /no image named "three".*one.*two/);
+  await expectError(open(`${multi}:@2`), "ENOTFOUND", /@2.*has 2/);
+});
+
+test("a directory that is not a layout: not found", async () => {
+  const empty = join(tmp.path, "not-a-layout");
+  await mkdir(empty);
+  await expectError(open(empty), "ENOTFOUND", /not an OCI image layout/);
+  await expectError(open(join(tmp.path, "missing")), "ENOTFOUND", /not an OCI image layout/);
+});
+
+test("hostile digests never become paths", async () => {
+  const hostile = join(tmp.path, "hostile");
+  await mkdir(join(hostile, "blobs", "sha256"), { recursive: true });
+  await writeFile(join(hostile, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(tmp.path, "secret"), "{}");
+  const entry = { mediaType: OCI_MANIFEST, digest: "sha256:../../../secret", size: 2 };
+  await writeFile(join(hostile, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
+  await expectError(open(hostile), "ECORRUPT", /not a sha256 digest/);
+
+  const src = await open(single);
+  await expectError(src.getBlob({ digest: "sha256:../../index.json", size: -1 }), "ECORRUPT", /not a sha256 digest/);
+  await expectError(src.getBlob({ digest: `sha512:${"0".repeat(128)}`, size: -1 }), "ECORRUPT", /not a sha256 digest/);
+  await expectError(src.getManifest("sha256:/etc/passwd"), "ECORRUPT", /not a sha256 digest/);
+  await expectError(src.getBlob({ digest: `sha256:${"0".repeat(64)}`, size: -1 }), "ENOTFOUND", /blob sha256:0+/);
+});
+
+test("a manifest whose bytes do not match its digest is refused", async () => {
+  const bad = join(tmp.path, "tampered");
+  await run("cp", ["-a", single, bad]);
+  const index = JSON.parse(await readFile(join(bad, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+  const hex = index.manifests[0]!.digest.slice("sha256:".length);
+  const path = join(bad, "blobs", "sha256", hex);
+  await writeFile(path, (await readFile(path, "utf8")).replace("schemaVersion", "schemaVersion "));
+  await expectError(open(bad), "EDIGEST", /digest mismatch|size/);
+});
+
+test("an index referenced from index.json is the top-level manifest; its members are instances", async () => {
+  const nested = join(tmp.path, "nested");
+  await run("cp", ["-a", single, nested]);
+  const index = JSON.parse(await readFile(join(nested, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+  const member = { ...index.manifests[0]!, platform: { os: "linux", architecture: "amd64" } };
+  const inner = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [member] }));
+  const innerHex = sha256Hex(inner);
+  await writeFile(join(nested, "blobs", "sha256", innerHex), inner);
+  const top = { mediaType: OCI_INDEX, digest: `sha256:${innerHex}`, size: inner.length, annotations: { "org.opencontainers.image.ref.name": "multi" } };
+  await writeFile(join(nested, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [top] }));
+
+  const src = await open(`${nested}:multi`);
+  const got = await src.getManifest();
+  assert.equal(got.mediaType, OCI_INDEX);
+  assert.deepEqual(Buffer.from(got.bytes), inner);
+  const child = await src.getManifest(member.digest);
+  assert.equal(child.mediaType, OCI_MANIFEST);
+  assert.equal(sha256Hex(child.bytes), member.digest.slice("sha256:".length));
+});

@@ -1,0 +1,163 @@
+// Writing an image as a dir: directory. Everything goes into a temp dir beside PATH; commit() swaps
+// it in (an existing image directory is replaced in one rename), close() without commit removes it.
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { chmod, mkdir, mkdtemp, realpath, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { DigestingStream, isDigest } from "../../src/digest.js";
+import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
+import { CURRENT_VERSION, VERSION_FILE, blobFile, classifyTarget, manifestFile, signatureFile } from "./dir-layout.js";
+import type { DirReference } from "./reference.js";
+
+export class DirImageDestination implements ImageDestination {
+  /** Blobs already in the temp dir, by digest, with their sizes. */
+  private readonly written = new Map<Digest, number>();
+  private manifestWritten = false;
+  private committed = false;
+  private closed = false;
+
+  private constructor(
+    readonly reference: DirReference,
+    /** The image directory (symlinks resolved, so a symlinked PATH stays a symlink). */
+    private readonly target: string,
+    /** Where this copy writes, beside `target`. */
+    private readonly staging: string,
+    /** The first parent directory open() had to create, if any. */
+    private readonly createdParent: string | undefined,
+    private readonly ctx: SystemContext,
+  ) {}
+
+  static async open(ref: DirReference, ctx: SystemContext): Promise<DirImageDestination> {
+    const what = ref.toString();
+    const target = await realpath(ref.resolvedPath).catch(() => ref.resolvedPath);
+    await classifyTarget(target, what); // refuses someone's non-image directory before anything is written
+    let createdParent: string | undefined;
+    let staging: string | undefined;
+    try {
+      createdParent = await mkdir(dirname(target), { recursive: true });
+      staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+      await writeFile(join(staging, VERSION_FILE), CURRENT_VERSION);
+    } catch (err) {
+      if (staging) await rm(staging, { recursive: true, force: true });
+      throw describeFsError(err, `${what}: ${dirname(target)}`);
+    }
+    return new DirImageDestination(ref, target, staging, createdParent, ctx);
+  }
+
+  supportedManifestTypes(): readonly string[] {
+    return [];
+  }
+
+  desiredLayerCompression(): LayerCompressionWish {
+    return "preserve";
+  }
+
+  hasThreadSafePutBlob(): boolean {
+    return true;
+  }
+
+  /**
+   * Only blobs this copy already wrote (a layer used twice, or shared by a list's images). Blobs of
+   * the image being replaced are not reused: their bytes were never verified and skopeo does not either.
+   */
+  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+    this.checkOpen();
+    if (info.placeholder || !isDigest(info.digest)) return undefined;
+    const size = this.written.get(info.digest);
+    if (size === undefined || (info.size >= 0 && info.size !== size)) return undefined;
+    return { ...info, size };
+  }
+
+  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+    this.checkOpen();
+    const what = `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`;
+    if (!info.placeholder) blobFile(info.digest, what); // a hostile digest fails before any byte is written
+    const tmp = join(this.staging, `.upload-${randomBytes(6).toString("hex")}`);
+    const hasher = new DigestingStream();
+    try {
+      await pipeline(stream, hasher, createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true }));
+      const digest = hasher.digest();
+      if (!info.placeholder && digest !== info.digest) throw new DigestMismatchError(what, info.digest, digest);
+      if (!info.placeholder && info.size >= 0 && hasher.size !== info.size) {
+        throw new DigestMismatchError(what, `size ${info.size}`, `size ${hasher.size}`);
+      }
+      await rename(tmp, join(this.staging, blobFile(digest, what)));
+      this.written.set(digest, hasher.size);
+      const { placeholder: _placeholder, ...rest } = info;
+      return { ...rest, digest, size: hasher.size };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw describeFsError(err, what);
+    }
+  }
+
+  async putManifest(bytes: Uint8Array, _mediaType: string, instance?: Digest): Promise<void> {
+    this.checkOpen();
+    await writeFileAtomic(join(this.staging, manifestFile(instance, this.what)), bytes);
+    if (instance === undefined) this.manifestWritten = true;
+  }
+
+  async putSignatures(signatures: Uint8Array[], instance?: Digest): Promise<void> {
+    this.checkOpen();
+    for (const [i, sig] of signatures.entries()) {
+      await writeFileAtomic(join(this.staging, signatureFile(i + 1, instance, this.what)), sig);
+    }
+  }
+
+  async commit(): Promise<void> {
+    this.checkOpen();
+    if (!this.manifestWritten) throw new UnsupportedError(`${this.what}: commit before the manifest was written`);
+    const state = await classifyTarget(this.target, this.what); // someone may have put files there since open()
+    const old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(6).toString("hex")}`);
+    try {
+      const mode = state === "absent" ? 0o755 : (await stat(this.target)).mode & 0o7777;
+      await chmod(this.staging, mode);
+      if (state === "absent") {
+        await rename(this.staging, this.target);
+      } else {
+        await rename(this.target, old);
+        await rename(this.staging, this.target).catch(async (err: unknown) => {
+          await rename(old, this.target); // put the previous image back
+          throw err;
+        });
+      }
+    } catch (err) {
+      throw describeFsError(err, `${this.what}: replacing ${this.target}`);
+    }
+    this.committed = true;
+    if (state !== "absent") {
+      await rm(old, { recursive: true, force: true }).catch((err: unknown) => {
+        this.ctx.warn?.(`${this.what}: the new image is in place, but the previous one could not be removed from ${old}: ${(err as Error).message}`);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.committed) return;
+    try {
+      await rm(this.staging, { recursive: true, force: true });
+      if (this.createdParent !== undefined) {
+        for (let dir = dirname(this.target); dir.startsWith(this.createdParent); dir = dirname(dir)) {
+          if (!(await rmdir(dir).then(() => true, () => false))) break; // not empty: someone else uses it
+        }
+      }
+    } catch (err) {
+      this.ctx.warn?.(`${this.what}: could not remove the abandoned copy in ${this.staging}: ${(err as Error).message}`);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new UnsupportedError(`${this.what}: the destination is already closed`);
+    if (this.committed) throw new UnsupportedError(`${this.what}: the image was already committed`);
+  }
+
+  private get what(): string {
+    return this.reference.toString();
+  }
+}

@@ -1,0 +1,119 @@
+// Where a docker-archive goes: a regular file is replaced atomically (temp file beside it, then
+// rename); a pipe, a device or /dev/stdout gets the tar streamed straight into it at commit.
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
+import { UnsupportedError, describeFsError } from "../../src/errors.js";
+import { isSpecialPath, ownFdOf } from "./process-fd.js";
+
+export class ArchiveOutput {
+  private tempFile: string | undefined;
+
+  private constructor(
+    /** The path as the user named it. */
+    readonly path: string,
+    /** The file a rename replaces (mode "replace"), or the path to stream into. */
+    readonly target: string,
+    readonly mode: "replace" | "stream",
+    /** Where blobs wait until commit. */
+    readonly blobDir: string,
+  ) {}
+
+  static async open(path: string, env: NodeJS.ProcessEnv | undefined): Promise<ArchiveOutput> {
+    let st;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(err, path);
+    }
+    if (st?.isDirectory()) throw new UnsupportedError(`${path}: is a directory; docker-archive writes a tar file`);
+    const target = st ? await realpath(path).catch(() => resolve(path)) : resolve(path);
+    if (st && (!st.isFile() || isSpecialPath(path) || isSpecialPath(target))) {
+      return new ArchiveOutput(path, path, "stream", await tempBlobDir(env));
+    }
+    try {
+      return new ArchiveOutput(path, target, "replace", await makeTempDirBeside(target));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "";
+      // An existing file in a folder we may not create files in can still be overwritten in place.
+      if (st && ["EACCES", "EPERM", "EROFS"].includes(code)) return new ArchiveOutput(path, path, "stream", await tempBlobDir(env));
+      throw describeFsError(err, path);
+    }
+  }
+
+  /** Writes the archive. In "replace" mode nothing at `path` changes until the final rename. */
+  async publish(chunks: AsyncIterable<Buffer>): Promise<void> {
+    try {
+      if (this.mode === "replace") await this.replace(chunks);
+      else await this.stream(chunks);
+    } catch (err) {
+      await this.removeTempFile();
+      throw describeFsError(err, this.path);
+    }
+  }
+
+  private async replace(chunks: AsyncIterable<Buffer>): Promise<void> {
+    this.tempFile = tempPathFor(this.target);
+    await pipeline(Readable.from(chunks), createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 }));
+    // On disk before the rename makes it visible.
+    const fh = await open(this.tempFile, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(this.tempFile, this.target);
+    this.tempFile = undefined;
+  }
+
+  private async stream(chunks: AsyncIterable<Buffer>): Promise<void> {
+    let fh;
+    try {
+      fh = await open(this.path, "w");
+    } catch (err) {
+      const fd = ownFdOf(this.path);
+      if ((err as NodeJS.ErrnoException).code !== "ENXIO" || fd === undefined) throw err;
+      // A socket (e.g. the stdout a Node parent gives its child) cannot be reopened by path.
+      await writeAll(chunks, fd === 1 ? process.stdout : fd === 2 ? process.stderr : new Socket({ fd, readable: false, writable: true }));
+      return;
+    }
+    await pipeline(Readable.from(chunks), fh.createWriteStream());
+  }
+
+  /** Removes the blob folder and any half-written temp file. Safe to call twice. */
+  async discard(): Promise<void> {
+    await this.removeTempFile();
+    await rm(this.blobDir, { recursive: true, force: true });
+  }
+
+  private async removeTempFile(): Promise<void> {
+    if (this.tempFile !== undefined) await rm(this.tempFile, { force: true });
+    this.tempFile = undefined;
+  }
+}
+
+async function tempBlobDir(env: NodeJS.ProcessEnv | undefined): Promise<string> {
+  return mkdtemp(join(env?.TMPDIR || tmpdir(), "imgcopy-docker-archive-"));
+}
+
+/** Writes into a stream we must not end or close (process.stdout), honouring backpressure. */
+async function writeAll(chunks: AsyncIterable<Buffer>, dest: Writable): Promise<void> {
+  let onError: (err: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (onError = reject));
+  failed.catch(() => {});
+  dest.on("error", onError);
+  try {
+    for await (const chunk of chunks) {
+      if (!dest.write(chunk)) await Promise.race([once(dest, "drain"), failed]);
+    }
+    await Promise.race([new Promise<void>((res, rej) => dest.write(Buffer.alloc(0), (err) => (err ? rej(err) : res()))), failed]);
+  } finally {
+    dest.off("error", onError);
+  }
+}

@@ -25,3 +25,22 @@ export const ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
 export function isIndexType(mediaType: string): boolean {
   return mediaType === OCI_INDEX || mediaType === DOCKER_LIST;
 }
+
+/** Docker's uncompressed foreign layer (containers/image knows it; docker itself writes the gzip one). */
+export const DOCKER_FOREIGN_LAYER_TAR = "application/vnd.docker.image.rootfs.foreign.diff.tar";
+/** The OCI 1.1 empty descriptor's media type (artifacts use it for a config of "{}"). */
+export const OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+
+/** A single-image manifest type imgcopy reads and writes (OCI or Docker v2s2). */
+export function isImageManifestType(mediaType: string): boolean {
+  return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
+}
+
+/** An image config type (as opposed to an artifact's config). */
+export function isImageConfigType(mediaType: string): boolean {
+  return mediaType === OCI_CONFIG || mediaType === DOCKER_CONFIG;
+}
+
+export function isSchema1Type(mediaType: string): boolean {
+  return mediaType === DOCKER_SCHEMA1 || mediaType === DOCKER_SCHEMA1_SIGNED;
+}

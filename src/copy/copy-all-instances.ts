@@ -1,0 +1,79 @@
+// --all: every image of an index/list, then the index/list rewritten to point at what was written.
+import { UnsupportedError } from "../errors.js";
+import { encodeManifest, type EncodedManifest } from "../manifest/build-manifest.js";
+import { convertIndex, manifestTypeFor } from "../manifest/convert-manifest.js";
+import type { Descriptor, ImageIndex, ManifestFormat } from "../manifest/manifest-types.js";
+import { formatOfManifestType, parseManifest } from "../manifest/parse-manifest.js";
+import type { ManifestBlob } from "../types.js";
+import { sha256 } from "../digest.js";
+import type { CopyRun } from "./copy-run.js";
+import { copySingleImage } from "./copy-single-image.js";
+import { outputTypeCandidates } from "./manifest-type-choice.js";
+import { readInstanceManifest } from "./small-blobs.js";
+import { cannotModifyReason, readSignatures, writeManifest, writeSignatures } from "./write-metadata.js";
+
+export async function copyAllInstances(run: CopyRun, top: ManifestBlob, index: ImageIndex, indexType: string): Promise<EncodedManifest> {
+  const what = `index of ${run.srcName}`;
+  const supported = run.dest.supportedManifestTypes();
+  const srcFormat = formatOfManifestType(indexType) as ManifestFormat;
+  const signatures = await readSignatures(run);
+  const cannotModify = cannotModifyReason(run, signatures);
+  const candidates = outputTypeCandidates(indexType, "index", supported, run.options.format, run.destName);
+  const outType = pickIndexType(candidates, index, indexType, cannotModify, what);
+  const outFormat = formatOfManifestType(outType) as ManifestFormat;
+
+  const entries: Descriptor[] = [];
+  for (const entry of index.manifests) {
+    run.signal.throwIfAborted();
+    const blob = await readInstanceManifest(run, entry);
+    const parsed = parseManifest(blob.bytes, entry.mediaType, `manifest ${entry.digest} of ${run.srcName}`);
+    if (parsed.kind !== "manifest") throw new UnsupportedError(`${what}: entry ${entry.digest} is itself an index; nested indexes are not supported`);
+    const instanceCandidates =
+      run.options.format || outFormat !== srcFormat
+        ? [manifestTypeFor(outFormat, "manifest")]
+        : outputTypeCandidates(parsed.mediaType, "manifest", supported, undefined, run.destName);
+    const instanceSignatures = await readSignatures(run, entry.digest);
+    const written = await copySingleImage(
+      run,
+      { blob, manifest: parsed.manifest, mediaType: parsed.mediaType, format: parsed.format, instance: entry.digest },
+      instanceCandidates,
+      cannotModifyReason(run, instanceSignatures, cannotModify),
+    );
+    await writeSignatures(run, instanceSignatures, written.digest);
+    await writeManifest(run, written.bytes, written.mediaType, written.digest);
+    entries.push(
+      written.digest === entry.digest && written.mediaType === entry.mediaType
+        ? entry
+        : { ...entry, mediaType: written.mediaType, digest: written.digest, size: written.bytes.length },
+    );
+  }
+
+  let result: EncodedManifest;
+  if (outType === indexType && entries.every((e, i) => e === index.manifests[i])) {
+    result = { bytes: top.bytes, mediaType: outType, digest: sha256(top.bytes) };
+  } else {
+    if (cannotModify) throw new UnsupportedError(`${what}: copying it would change the index, but ${cannotModify}`);
+    const updated: ImageIndex = { ...index, manifests: entries };
+    result = encodeManifest(outFormat === srcFormat ? updated : convertIndex(updated, outFormat, what), outType);
+  }
+  await writeSignatures(run, signatures);
+  await writeManifest(run, result.bytes, result.mediaType);
+  return result;
+}
+
+/** The first index type the index converts to (a Docker list needs a platform on every entry). */
+function pickIndexType(candidates: string[], index: ImageIndex, indexType: string, cannotModify: string | undefined, what: string): string {
+  let firstError: unknown;
+  for (const type of candidates) {
+    try {
+      if (type !== indexType) {
+        if (cannotModify) throw new UnsupportedError(`${what}: the destination needs ${type}, but ${cannotModify}`);
+        convertIndex(index, formatOfManifestType(type) as ManifestFormat, what);
+      }
+      return type;
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw firstError;
+}

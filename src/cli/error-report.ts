@@ -1,0 +1,73 @@
+// The one place that turns an error into what the user sees and the exit code the process returns.
+import { AbortedError, EXIT_CODES, describeFsError, isImgcopyError } from "../errors.js";
+
+/** A copy stopped by SIGINT or SIGTERM: exits 128 + the signal number, like a shell would report. */
+export class InterruptedError extends AbortedError {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals, options?: { cause?: unknown }) {
+    super(`interrupted by ${signal}; the destination was left as it was`, options);
+    this.signal = signal;
+  }
+}
+
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** yargs' own errors: unknown options, missing arguments, bad choices. */
+export function isUsageError(err: unknown): boolean {
+  return err instanceof Error && err.name === "YError";
+}
+
+export interface ErrorReport {
+  /** Lines for stderr, without trailing newlines. */
+  lines: string[];
+  exitCode: number;
+}
+
+/** What to print (one line, or the stack and causes with `debug`) and the exit code for `err`. */
+export function describeError(err: unknown, debug: boolean): ErrorReport {
+  if (err instanceof InterruptedError) {
+    return { lines: [`imgcopy: ${err.message}`, ...details(err, debug)], exitCode: SIGNAL_EXIT[err.signal] ?? EXIT_CODES.EABORT };
+  }
+  if (isUsageError(err)) {
+    return {
+      lines: [`imgcopy: ${oneLine((err as Error).message)} (see "imgcopy --help")`, ...details(err, debug)],
+      exitCode: EXIT_CODES.EUSAGE,
+    };
+  }
+  if (isImgcopyError(err)) {
+    const text = err.code === "EUSAGE" ? `${oneLine(err.message)} (see "imgcopy --help")` : firstLine(err.message);
+    return { lines: [`imgcopy: ${text}`, ...details(err, debug)], exitCode: EXIT_CODES[err.code] };
+  }
+  const sys = err as NodeJS.ErrnoException | undefined;
+  if (sys && typeof sys === "object" && typeof sys.code === "string" && typeof sys.syscall === "string") {
+    // A system error that escaped its module: still one line naming the path.
+    const mapped = describeFsError(err, sys.path ?? sys.syscall);
+    return { lines: [`imgcopy: ${firstLine(mapped.message)}`, ...details(err, debug)], exitCode: EXIT_CODES[mapped.code] };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = debug ? "" : " (run with --debug for details)";
+  return { lines: [`imgcopy: ${firstLine(message)}${hint}`, ...details(err, debug)], exitCode: 1 };
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.trim() || "unknown error";
+}
+
+/** yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): join them. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim() || "usage error";
+}
+
+/** With --debug: the stack, then each cause's. */
+function details(err: unknown, debug: boolean): string[] {
+  if (!debug) return [];
+  const out: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; cur !== undefined && depth < 10; depth++) {
+    const text = cur instanceof Error ? (cur.stack ?? cur.message) : String(cur);
+    out.push(depth === 0 ? text : `caused by: ${text}`);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return out;
+}

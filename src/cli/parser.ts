@@ -1,0 +1,41 @@
+// The command line: commands, global options, help, version and completion (yargs).
+import type { Argv } from "yargs";
+import yargs from "yargs/yargs";
+import { UsageError } from "../errors.js";
+import { copyCommand } from "./commands/copy-command.js";
+import { inspectCommand } from "./commands/inspect-command.js";
+import { listCommand } from "./commands/list-command.js";
+import { transportsCommand } from "./commands/transports-command.js";
+import { addGlobalOptions, type GlobalArgs } from "./global-options.js";
+import { versionText } from "./package-version.js";
+
+export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
+  const parser: Argv<GlobalArgs> = addGlobalOptions(yargs([...args]))
+    .scriptName("imgcopy")
+    // Repeatable flags take one value each, so "--additional-tag a:b SRC DEST" keeps SRC and DEST.
+    .parserConfiguration({ "greedy-arrays": false })
+    .usage("Usage: imgcopy [copy] SRC DEST [options]\n\nCopies container images between places, the way skopeo copy does.")
+    .command(copyCommand("$0 <src> <dest>", "copy an image (the default command)"))
+    .command(copyCommand("copy <src> <dest>", "copy an image from SRC to DEST"))
+    .command(inspectCommand)
+    .command(transportsCommand)
+    .command(listCommand)
+    // A command of our own: yargs' built-in one falls through to the default command when it may not exit the process.
+    .command("completion", "print a bash/zsh completion script", {}, () => {
+      parser.showCompletionScript();
+    })
+    .example("imgcopy oci:./in:latest dir:./out", "copy an OCI layout's image into a directory")
+    .example("imgcopy container-copy:mybox oci:./out:v1", "export a podman/buildah container as an image")
+    .example("imgcopy oci:./in docker-archive:/dev/stdout > a.tar", "stream a docker archive to stdout")
+    .version(versionText())
+    .alias("h", "help")
+    .alias("v", "version")
+    .help()
+    .strict()
+    // Errors surface as rejections of parseAsync, so that one place (error-report.ts) reports them.
+    .fail((message, err) => {
+      throw err ?? new UsageError(message);
+    })
+    .exitProcess(false);
+  return parser.wrap(Math.min(110, parser.terminalWidth()));
+}

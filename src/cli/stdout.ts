@@ -1,0 +1,25 @@
+// Results go to stdout, and only results. A closed pipe (`imgcopy inspect x | head -1`) is not an error.
+
+let guarded = false;
+
+/** Writes `data` to stdout and waits until it is handed to the OS. */
+export function writeStdout(data: string | Uint8Array): Promise<void> {
+  if (!guarded) {
+    guarded = true;
+    // The reader went away: stop quietly, as other Unix tools do.
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+    });
+  }
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (err) => {
+      if (err && (err as NodeJS.ErrnoException).code !== "EPIPE") reject(err);
+      else resolve();
+    });
+  });
+}
+
+/** JSON indented by two spaces, as skopeo prints it. */
+export function writeJson(value: unknown): Promise<void> {
+  return writeStdout(`${JSON.stringify(value, null, 2)}\n`);
+}

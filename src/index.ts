@@ -1,0 +1,73 @@
+// The library: copy and inspect images, parse references, add transports. Everything a plugin needs
+// to be written against the published package (types, errors, digests, media types) is here too.
+// The engine is imported on first use, so a plugin importing this module for its errors stays light.
+import { ensureDefaultPlugins } from "./plugins.js";
+import { defaultRegistry, type TransportOrigin } from "./registry.js";
+import type { ImageReference, ImageTransport } from "./types.js";
+import type { CopyOptions, CopyResult } from "./copy/index.js";
+import type { InspectOptions, InspectResult } from "./inspect.js";
+
+export type * from "./types.js";
+export type { CopyOptions, CopyResult } from "./copy/index.js";
+export type { InspectOptions, InspectResult, InspectSummary } from "./inspect.js";
+export { TransportRegistry, defaultRegistry, type TransportEntry, type TransportOrigin } from "./registry.js";
+export * from "./errors.js";
+export * from "./digest.js";
+export * from "./manifest/media-types.js";
+export { writeFileAtomic, writeStreamAtomic, makeTempDirBeside, tempPathFor } from "./atomic-fs.js";
+export {
+  IMGCOPY_API_VERSION,
+  loadPlugins,
+  declarePlugin,
+  bundledManifestPaths,
+  readPluginManifest,
+  checkApiCompatibility,
+  discoverPlugins,
+  userPluginFolder,
+  type LoadPluginsOptions,
+  type LoadedPlugin,
+  type PluginManifest,
+  type PluginTransportDeclaration,
+  type PluginLocation,
+  type PluginSource,
+} from "./plugins.js";
+
+
+/**
+ * Parses "transport:details" with the default registry. The first call reads the plugin manifests
+ * (bundled, IMGCOPY_PLUGINS, the user's folder); a transport's module is imported when named.
+ */
+export async function parseReference(text: string): Promise<ImageReference> {
+  ensureDefaultPlugins();
+  return defaultRegistry.parseReference(text);
+}
+
+/** Adds a transport object to the default registry (a name taken already is a PluginError). */
+export function registerTransport(transport: ImageTransport, meta: { description?: string; origin?: TransportOrigin } = {}): void {
+  ensureDefaultPlugins();
+  defaultRegistry.register(transport, meta);
+}
+
+/**
+ * Copies an image. References may be given as text ("oci:./in:latest"). Progress arrives as
+ * events through `options.onProgress`; `options.signal` cancels (the destination is left as it was).
+ */
+export async function copyImage(src: ImageReference | string, dest: ImageReference | string, options: CopyOptions = {}): Promise<CopyResult> {
+  const [from, to] = [await toReference(src), await toReference(dest)];
+  const engine = await import("./copy/index.js");
+  return engine.copyImage(from, to, options);
+}
+
+/**
+ * skopeo inspect's summary ({kind: "json"}); with `config` the image config; with `raw` the
+ * manifest (or with `config`, the config) bytes as stored ({kind: "bytes"}).
+ */
+export async function inspectImage(ref: ImageReference | string, options?: InspectOptions): Promise<InspectResult> {
+  const reference = await toReference(ref);
+  const { inspectImage: inspect } = await import("./inspect.js");
+  return inspect(reference, options);
+}
+
+async function toReference(ref: ImageReference | string): Promise<ImageReference> {
+  return typeof ref === "string" ? parseReference(ref) : ref;
+}

@@ -1,0 +1,44 @@
+// SIGINT/SIGTERM during a copy: the copy is aborted, the destination is left as it was, and the exit
+// code says which signal it was. The stalling test plugin keeps the copy in flight until then.
+import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { tempDir } from "../helpers/tools.js";
+import { fixturePlugin, imgcopy, stderrLines } from "./run-imgcopy.js";
+
+let work: { path: string; cleanup: () => Promise<void> };
+before(async () => {
+  work = await tempDir();
+});
+after(async () => {
+  await work.cleanup();
+});
+
+/** Starts a copy from the stalling source, sends `signal` once a blob is under way, returns the result. */
+async function interruptedCopy(signal: NodeJS.Signals, dest: string) {
+  let sent = false;
+  return imgcopy(["--plugin", fixturePlugin("stalling-source"), "--progress", "json", "stall:x", dest], {
+    onStderr: (text, child) => {
+      if (!sent && text.includes('"kind":"blob"')) {
+        sent = true;
+        child.kill(signal);
+      }
+    },
+  });
+}
+
+describe("interrupting a copy", () => {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it(`${signal} aborts the copy, leaves no destination and exits ${code}`, async () => {
+      const parent = join(work.path, signal);
+      const r = await interruptedCopy(signal, `dir:${join(parent, "out")}`);
+      assert.equal(r.code, code, r.stderr);
+      const last = stderrLines(r).at(-1)!;
+      assert.equal(last, `imgcopy: interrupted by ${signal}; the destination was left as it was`);
+      assert.equal(r.stdout, "");
+      const left = await readdir(parent).catch(() => []);
+      assert.deepEqual(left, [], `nothing left behind in ${parent}`);
+    });
+  }
+});

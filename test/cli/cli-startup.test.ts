@@ -1,0 +1,47 @@
+// Start-up stays small: --version, --help and `transports` import no transport module, no copy
+// engine and no tar or compression code, however many plugins are installed.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { tempDir } from "../helpers/tools.js";
+import { cleanEnv, fixturePlugin, imgcopy } from "./run-imgcopy.js";
+
+const TRACE_HOOK = new URL("./module-trace-register.mjs", import.meta.url).href;
+const HEAVY = /\/transports\/(?!plugin\.json)|\/src\/copy\/|\/src\/compression\/|\/src\/manifest\/|tar-stream|zstd|fixtures\/plugins\/.*\.js$/;
+
+let work: { path: string; cleanup: () => Promise<void> };
+before(async () => {
+  work = await tempDir();
+});
+after(async () => {
+  await work.cleanup();
+});
+
+/** The exit code of `imgcopy ...args` and the module URLs it loaded (with two test plugins installed). */
+async function traced(args: string[]): Promise<{ code: number | null; loaded: string[] }> {
+  const trace = join(work.path, `trace-${++runs}.txt`);
+  const env = cleanEnv(work.path, { IMGCOPY_PLUGINS: `${fixturePlugin("tarball")}:${fixturePlugin("throws-on-import")}`, IMGCOPY_TRACE_FILE: trace });
+  const r = await imgcopy(args, { env, preload: [TRACE_HOOK] });
+  return { code: r.code, loaded: (await readFile(trace, "utf8")).split("\n").filter((l) => l !== "") };
+}
+let runs = 0;
+
+describe("start-up", () => {
+  for (const args of [["--version"], ["--help"], ["transports"], ["transports", "--json"]]) {
+    it(`imgcopy ${args.join(" ")} loads no transport, engine or tar code`, async () => {
+      const { code, loaded } = await traced(args);
+      assert.equal(code, 0);
+      assert.ok(loaded.some((u) => u.endsWith("/src/cli/main.ts")), "the trace saw the command itself");
+      assert.deepEqual(loaded.filter((u) => HEAVY.test(u)), []);
+    });
+  }
+
+  it("a command that names a transport does load it (the trace can tell)", async () => {
+    // Inspecting a layout that does not exist fails, but only after importing the oci transport.
+    const { code, loaded } = await traced(["inspect", `oci:${join(work.path, "absent")}`]);
+    assert.equal(code, 3);
+    assert.ok(loaded.some((u) => u.endsWith("/transports/oci/index.ts")));
+    assert.ok(loaded.some((u) => HEAVY.test(u)));
+  });
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createProgressRenderer, type ProgressOutput } from "../../../src/cli/progress/progress-renderer.js";
+import type { ProgressEvent } from "../../../src/types.js";
+
+const LAYER = `sha256:1a2b3c4d5e6f${"0".repeat(52)}`;
+const LAYER2 = `sha256:abcdefabcdef${"1".repeat(52)}`;
+const CONFIG = `sha256:c0ffee000000${"2".repeat(52)}`;
+
+function capture(isTTY = false): ProgressOutput & { text: string } {
+  const out = { text: "", isTTY, columns: 100, write: (t: string) => ((out.text += t), true) };
+  return out;
+}
+
+const copyEvents: ProgressEvent[] = [
+  { kind: "blob", digest: LAYER, bytes: 0, total: 2048, state: "start" },
+  { kind: "blob", digest: LAYER2, bytes: 0, total: 10, state: "skipped" },
+  { kind: "blob", digest: LAYER, bytes: 1024, total: 2048, state: "progress" },
+  { kind: "blob", digest: LAYER, bytes: 2048, total: 2048, state: "done" },
+  { kind: "config", digest: CONFIG, bytes: 0, total: 100, state: "start" },
+  { kind: "config", digest: CONFIG, bytes: 100, total: 100, state: "done" },
+  { kind: "manifest", bytes: 0, total: 300, state: "start" },
+  { kind: "manifest", bytes: 300, total: 300, state: "done" },
+];
+
+describe("progress renderers", () => {
+  it("lines: one plain line per finished item, skopeo's wording", () => {
+    const out = capture();
+    const r = createProgressRenderer("auto", false, out);
+    for (const e of copyEvents) r.onEvent(e);
+    r.finish();
+    assert.equal(
+      out.text,
+      [
+        "Copying blob abcdefabcdef skipped: already exists",
+        "Copying blob 1a2b3c4d5e6f done",
+        "Copying config c0ffee000000 done",
+        "Writing manifest to image destination",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("lines: a computed layer is named by its stored digest", () => {
+    const out = capture();
+    const r = createProgressRenderer("lines", false, out);
+    r.onEvent({ kind: "blob", digest: "placeholder-0", bytes: 5, total: -1, state: "done", storedDigest: LAYER });
+    assert.equal(out.text, "Copying blob 1a2b3c4d5e6f done\n");
+  });
+
+  it("json: one JSON object per line", () => {
+    const out = capture(true);
+    const r = createProgressRenderer("json", false, out);
+    for (const e of copyEvents) r.onEvent(e);
+    const lines = out.text.trimEnd().split("\n").map((l) => JSON.parse(l) as ProgressEvent);
+    assert.deepEqual(lines, copyEvents);
+  });
+
+  it("none, and --quiet whatever the mode: nothing", () => {
+    for (const [mode, quiet] of [["none", false], ["lines", true], ["json", true], ["auto", true]] as const) {
+      const out = capture(true);
+      const r = createProgressRenderer(mode, quiet, out);
+      for (const e of copyEvents) r.onEvent(e);
+      r.finish();
+      assert.equal(out.text, "", `${mode} quiet=${quiet}`);
+    }
+  });
+
+  it("bars on a terminal: rows redrawn in place, final state on finish", () => {
+    const out = capture(true);
+    const r = createProgressRenderer("auto", false, out);
+    r.onEvent(copyEvents[0]!);
+    r.onEvent(copyEvents[2]!);
+    r.finish(); // draws now, whatever the throttle
+    assert.match(out.text, /Copying blob 1a2b3c4d5e6f \[=+> *\] 1\.0KiB \/ 2\.0KiB\n$/);
+    const before = out.text.length;
+    for (const e of copyEvents.slice(3)) r.onEvent(e);
+    r.finish();
+    const redraw = out.text.slice(before);
+    assert.ok(redraw.startsWith("\x1b[1A"), "moves up over the rows drawn before");
+    const ESC = String.fromCharCode(27);
+    const rows = redraw.split("\n").filter((l) => l !== "").map((l) => l.replace(new RegExp(`^(${ESC}\\[\\d+A)?\r${ESC}\\[2K`), ""));
+    assert.deepEqual(rows, ["Copying blob 1a2b3c4d5e6f done", "Copying config c0ffee000000 done", "Writing manifest to image destination"]);
+  });
+});

@@ -13,6 +13,6 @@ export default tseslint.config(
   },
   {
     files: ["scripts/**/*.mjs", "eslint.config.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
 );

@@ -156,6 +156,8 @@ export interface ProgressEvent {
   /** Total when known, else -1. */
   total: number;
   state: "start" | "progress" | "done" | "skipped";
+  /** The source did not know this layer's digest (`digest` is its placeholder): name it by `storedDigest` once done. */
+  placeholder?: boolean;
   /** For a done layer whose digest was computed or changed by (de)compression. */
   storedDigest?: Digest;
 }

@@ -81,7 +81,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     throw err;
   }
   const total = info.size >= 0 ? info.size : blob.size;
-  run.progress({ kind: "blob", digest: info.digest, bytes: 0, total, state: "start" });
+  run.progress({ kind: "blob", digest: info.digest, ...placeholderTag(info), bytes: 0, total, state: "start" });
   // Detection reads before the pipeline (and its signal) exists: a stalled source must still abort.
   const { algorithm: actual, stream } = await detectCompression(addAbortSignal(signal, blob.stream));
   let sent: SentLayer;
@@ -99,6 +99,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   run.progress({
     kind: "blob",
     digest: info.digest,
+    ...placeholderTag(info),
     bytes: sent.bytesRead,
     total,
     state: "done",
@@ -135,7 +136,7 @@ async function sendLayer(
   }
   const outCompression = compressionAfter(actual, op, choice.algorithm);
   const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, op, outCompression, what);
-  const meter = new ProgressMeter(run.progress, "blob", info.digest, total);
+  const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
   const blobHasher = new DigestingStream();
   const transforms: Transform[] = info.placeholder ? [meter] : [new VerifyingStream(what, info.digest, total), meter];
   const diffIdOf = await addOperation(transforms, op, actual, job, blobHasher, choice, run);
@@ -203,4 +204,8 @@ function explainStreamError(err: unknown, what: string, actual: DetectedCompress
     return new CorruptInputError(`${what}: corrupt ${actual} data (${e.message})`, { cause: err });
   }
   return new IOError(`${what}: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+function placeholderTag(info: BlobInfo): { placeholder?: true } {
+  return info.placeholder ? { placeholder: true } : {};
 }

@@ -16,6 +16,7 @@ export class ProgressMeter extends Transform {
     private readonly kind: ProgressEvent["kind"],
     private readonly digest: Digest | undefined,
     private readonly total: number,
+    private readonly placeholder = false,
   ) {
     super();
   }
@@ -25,7 +26,14 @@ export class ProgressMeter extends Transform {
     if (this.bytes - this.reported >= PROGRESS_STEP) {
       this.reported = this.bytes;
       try {
-        this.sink({ kind: this.kind, digest: this.digest, bytes: this.bytes, total: this.total, state: "progress" });
+        this.sink({
+          kind: this.kind,
+          digest: this.digest,
+          ...(this.placeholder ? { placeholder: true } : {}),
+          bytes: this.bytes,
+          total: this.total,
+          state: "progress",
+        });
       } catch (err) {
         done(err as Error);
         return;

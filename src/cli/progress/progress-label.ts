@@ -4,6 +4,7 @@ import type { ProgressEvent } from "../../types.js";
 
 /** 12 hex digits of the item's digest: the source's, or the stored one when the source had a placeholder. */
 export function shortId(event: ProgressEvent): string {
+  if (event.placeholder) return event.storedDigest ? digestHex(event.storedDigest).slice(0, 12) : "(new layer)";
   const d = event.digest !== undefined && isDigest(event.digest) ? event.digest : (event.storedDigest ?? event.digest);
   return d === undefined ? "" : digestHex(d).slice(0, 12);
 }

@@ -1,0 +1,127 @@
+// The uncompressed tar stream of one layer of a containers/storage store: a replay of its
+// tar-split when it has one (every image layer), else a diff of its files (a container's
+// read-write layer: vfs against the parent's tree, overlay from its diff/ directory).
+import { Readable } from "node:stream";
+import { AbortedError, CorruptInputError, describeFsError, isImgcopyError, UnsupportedError } from "../../../src/errors.js";
+import type { LayerRecord, StoreLocation } from "../store/record-types.js";
+import { FsEntryArchiver } from "./fs-entry-archiver.js";
+import { IdMapper, OVERFLOW_ID } from "./id-mapping.js";
+import { LayerDirectory } from "./layer-file-opener.js";
+import { candidateRoots, findLayerDir, layerDirUnder, pathExists, requireLayerDir, tarSplitPath } from "./layer-paths.js";
+import { overlayLayerTar } from "./overlay-layer-diff.js";
+import { endOfArchive } from "./tar-header.js";
+import { replayTarSplit } from "./tar-split-replay.js";
+import { vfsLayerTar } from "./vfs-layer-diff.js";
+import { XattrReader } from "./xattr-reader.js";
+
+export interface LayerStreamInput {
+  location: StoreLocation;
+  layer: LayerRecord;
+  /** Its ancestors, nearest first (overlay lowers / vfs parent = lowers[0]). */
+  lowers: LayerRecord[];
+  /** Graph root (or additional image store root) holding this layer. */
+  layerStoreRoot: string;
+  warn?: (msg: string) => void;
+  signal?: AbortSignal;
+}
+
+function checkInput(input: LayerStreamInput): void {
+  const { layer, lowers } = input;
+  if (input.signal?.aborted) throw new AbortedError(`layer ${layer.id}: aborted`);
+  const driver: string = input.location.driver;
+  if (driver !== "vfs" && driver !== "overlay") throw new UnsupportedError(`layer ${layer.id}: storage driver ${JSON.stringify(driver)} is not supported (only vfs and overlay)`);
+  if (layer.flags?.incomplete === true) throw new CorruptInputError(`layer ${layer.id}: the layer is incomplete (an interrupted pull or commit)`);
+  if ((layer.parent ?? undefined) !== (lowers[0]?.id ?? undefined)) {
+    throw new CorruptInputError(`layer ${layer.id}: its parent is ${layer.parent ?? "(none)"} but the first lower given is ${lowers[0]?.id ?? "(none)"}`);
+  }
+}
+
+/** Lower layers' directories, found on first use and then remembered. */
+function lowerDirsOf(input: LayerStreamInput): () => Promise<string[]> {
+  let found: Promise<string[]> | undefined;
+  const roots = candidateRoots(input.location, input.layerStoreRoot);
+  return () => {
+    found ??= Promise.all(input.lowers.map((l) => findLayerDir(roots, input.location.driver, l.id)));
+    return found;
+  };
+}
+
+function replay(input: LayerStreamInput, tarSplit: string, layerDir: string): AsyncGenerator<Buffer> {
+  const { layer } = input;
+  const own = new LayerDirectory(layerDir);
+  const lowerDirs = lowerDirsOf(input);
+  let lowers: LayerDirectory[] | undefined;
+  return replayTarSplit({
+    layerId: layer.id,
+    tarSplitPath: tarSplit,
+    diffDigest: layer["diff-digest"],
+    diffSize: layer["diff-size"],
+    signal: input.signal,
+    async *contentDirs() {
+      yield own;
+      if (input.location.driver !== "overlay") return; // a vfs tree is complete
+      lowers ??= (await lowerDirs()).map((d) => new LayerDirectory(d));
+      yield* lowers;
+    },
+  });
+}
+
+/** Finds the directories and loads the xattr addon first, so that a missing parent fails the open. */
+async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: string) => void): Promise<AsyncGenerator<Buffer>> {
+  const { layer, lowers, location } = input;
+  const what = `layer ${layer.id}`;
+  const mapper = new IdMapper(layer.uidmap, layer.gidmap);
+  const roots = candidateRoots(location, input.layerStoreRoot);
+  const lowerDirs = location.driver === "vfs"
+    ? await Promise.all(lowers.slice(0, 1).map((l) => findLayerDir(roots, "vfs", l.id)))
+    : await lowerDirsOf(input)();
+  const xattrs = await XattrReader.open(warn, what);
+  if (location.driver === "overlay" && !xattrs.available && lowerDirs.length > 0) {
+    warn(`${what}: without xattrs, directories deleted and re-created in this layer are not marked opaque`);
+  }
+  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal });
+  const parent = lowers[0];
+  const entries = location.driver === "vfs"
+    ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap) })
+    : overlayLayerTar({ archiver, diffDir: layerDir, lowerDiffs: lowerDirs });
+  return (async function* () {
+    yield* entries;
+    yield endOfArchive();
+    if (mapper.unmappedCount > 0) {
+      warn(`${what}: ${mapper.unmappedCount} owner ids are outside the layer's uidmap/gidmap; written as ${OVERFLOW_ID}, as the kernel shows them in the container`);
+    }
+  })();
+}
+
+/** Turns anything thrown into one-line errors naming the layer and the path. */
+async function* guarded(source: AsyncGenerator<Buffer>, input: LayerStreamInput, layerDir: string): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (isImgcopyError(err)) throw err;
+    if (input.signal?.aborted) throw new AbortedError(`layer ${input.layer.id}: aborted`, { cause: err });
+    const path = (err as NodeJS.ErrnoException).path;
+    throw describeFsError(err, `layer ${input.layer.id}: ${path !== undefined ? String(path) : layerDir}`);
+  }
+}
+
+/** The layer's uncompressed tar, as a byte stream that reads the disk only as fast as it is consumed. */
+export async function openLayerStream(input: LayerStreamInput): Promise<Readable> {
+  checkInput(input);
+  const { layer, location, layerStoreRoot } = input;
+  const warn = input.warn ?? (() => {});
+  const layerDir = layerDirUnder(layerStoreRoot, location.driver, layer.id);
+  await requireLayerDir(layerDir, layer.id);
+  const tarSplit = tarSplitPath(layerStoreRoot, location.driver, layer.id);
+  const source = (await pathExists(tarSplit, `layer ${layer.id}`)) ? replay(input, tarSplit, layerDir) : await diff(input, layerDir, warn);
+  const stream = Readable.from(guarded(source, input, layerDir), { objectMode: false });
+  const signal = input.signal;
+  if (signal) {
+    const onAbort = (): void => {
+      stream.destroy(new AbortedError(`layer ${layer.id}: aborted`, { cause: signal.reason }));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    stream.once("close", () => signal.removeEventListener("abort", onAbort));
+  }
+  return stream;
+}

@@ -1,0 +1,84 @@
+// Replays a layer's tar-split: raw segments verbatim, file contents from the layer's directories,
+// each checked against its CRC-64/ISO. The result is bit-for-bit the tar the layer was applied
+// from, so it is also checked against the record's diff-digest and diff-size, before its last
+// bytes leave.
+import { createHash } from "node:crypto";
+import { closeSync } from "node:fs";
+import { CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
+import { Crc64Iso } from "./crc64-iso.js";
+import { readContent } from "./file-content.js";
+import type { LayerDirectory, LayerFile } from "./layer-file-opener.js";
+import { readTarSplit } from "./tar-split-entries.js";
+
+export interface TarSplitReplayOptions {
+  layerId: string;
+  tarSplitPath: string;
+  /** Where file contents are: the layer's own directory first, then (overlay) its lowers'. */
+  contentDirs: () => AsyncIterable<LayerDirectory>;
+  /** From the layer record; checked at the end when present. */
+  diffDigest?: string;
+  diffSize?: number;
+  signal?: AbortSignal;
+}
+
+async function openContent(opts: TarSplitReplayOptions, name: Buffer, what: string): Promise<LayerFile> {
+  for await (const dir of opts.contentDirs()) {
+    const file = dir.openRegular(name, what);
+    if (file) return file;
+  }
+  throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
+}
+
+async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: number, crc: Buffer | null): AsyncGenerator<Buffer> {
+  const what = `layer ${opts.layerId}`;
+  const printable = name.toString("utf8");
+  if (crc === null) throw new CorruptInputError(`${what}: ${printable}: the tar-split has no checksum for ${size} bytes of content`);
+  const file = await openContent(opts, name, what);
+  try {
+    if (file.size !== size) {
+      throw new CorruptInputError(`${what}: ${printable}: file is ${file.size} bytes, the tar-split says ${size}`);
+    }
+    const sum = new Crc64Iso();
+    let read = 0;
+    for await (const chunk of readContent(file.fd, size, what, opts.signal)) {
+      sum.update(chunk);
+      read += chunk.length;
+      yield chunk;
+    }
+    if (read !== size) throw new CorruptInputError(`${what}: ${printable}: file is shorter (${read} bytes) than the tar-split says (${size})`);
+    if (!sum.digest().equals(crc)) throw new CorruptInputError(`${what}: ${printable}: content does not match tar-split checksum`);
+  } finally {
+    closeSync(file.fd);
+  }
+}
+
+/** The layer's tar stream, as chunks. */
+export async function* replayTarSplit(opts: TarSplitReplayOptions): AsyncGenerator<Buffer> {
+  const what = `layer ${opts.layerId}`;
+  const hash = createHash("sha256");
+  let total = 0;
+  // One chunk is held back so that a digest mismatch fails the stream before its end leaves.
+  let held: Buffer | undefined;
+  const pass = function* (chunk: Buffer): Generator<Buffer> {
+    if (chunk.length === 0) return;
+    hash.update(chunk);
+    total += chunk.length;
+    if (held) yield held;
+    held = chunk;
+  };
+  for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
+    if (entry.type === "segment") {
+      yield* pass(entry.payload);
+    } else if (entry.size > 0) {
+      for await (const chunk of replayFile(opts, entry.name, entry.size, entry.crc)) yield* pass(chunk);
+    }
+  }
+  if (opts.diffSize !== undefined && opts.diffSize >= 0 && total !== opts.diffSize) {
+    throw new DigestMismatchError(`${what} (tar-split replay)`, `size ${opts.diffSize}`, `size ${total}`);
+  }
+  const actual = `sha256:${hash.digest("hex")}`;
+  if (opts.diffDigest && opts.diffDigest.startsWith("sha256:") && actual !== opts.diffDigest) {
+    throw new DigestMismatchError(`${what} (tar-split replay)`, opts.diffDigest, actual);
+  }
+  if (held) yield held;
+}

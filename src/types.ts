@@ -44,6 +44,8 @@ export interface SystemContext {
   additionalTags?: string[];
   /** Making an image from a container (container-copy): what buildah commit would take as flags. */
   commit?: CommitOptions;
+  /** Cancels waits a transport makes while opening (a busy store's lock, a spooled pipe). */
+  signal?: AbortSignal;
   /** Called with one-line warnings a user should see (stderr in the CLI). */
   warn?: (message: string) => void;
 }

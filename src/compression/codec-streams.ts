@@ -1,9 +1,10 @@
 // Compressing and decompressing streams: gzip through Node's zlib, zstd through the optional addon.
 import type { Transform } from "node:stream";
-import { constants as zlibConstants, createGunzip, createGzip } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { UnsupportedError, UsageError } from "../errors.js";
 import type { CompressionAlgorithm } from "../types.js";
 import type { DetectedCompression } from "./detect-compression.js";
+import { ParallelGzip } from "./parallel-gzip.js";
 import { loadZstd } from "./zstd-addon.js";
 
 /** Compression levels each algorithm accepts (zstd: negative levels are its fast modes). */
@@ -26,10 +27,19 @@ export function checkCompressionLevel(algorithm: CompressionAlgorithm, level: nu
   }
 }
 
+/**
+ * gzip's default level. zlib's level 4 gives the output size that containers/image's default gzip
+ * gives (76.5 vs 76.7 MB on a 285 MB layer of text and locales) for half the CPU of level 6.
+ */
+export const DEFAULT_GZIP_LEVEL = 4;
+
+/** Decompressor output chunk: 64 KiB makes inflate ~30% faster than zlib's 16 KiB default here. */
+const INFLATE_CHUNK = 64 * 1024;
+
 /** A stream that compresses what is written to it; `level` undefined = the algorithm's default. */
 export async function createCompressor(algorithm: CompressionAlgorithm, level?: number): Promise<Transform> {
   if (level !== undefined) checkCompressionLevel(algorithm, level);
-  if (algorithm === "gzip") return createGzip({ level: level ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+  if (algorithm === "gzip") return new ParallelGzip(level ?? DEFAULT_GZIP_LEVEL);
   const zstd = await loadZstd();
   return new zstd.CompressStream(level === undefined ? {} : { compressionLevel: level });
 }
@@ -41,7 +51,7 @@ export async function createCompressor(algorithm: CompressionAlgorithm, level?: 
 export async function createDecompressor(algorithm: Exclude<DetectedCompression, "none">, what = "blob"): Promise<Transform> {
   switch (algorithm) {
     case "gzip":
-      return createGunzip();
+      return createGunzip({ chunkSize: INFLATE_CHUNK });
     case "zstd":
       return new (await loadZstd()).DecompressStream();
     default:

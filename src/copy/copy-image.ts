@@ -30,8 +30,9 @@ export async function copyImage(src: ImageReference, dest: ImageReference, optio
   let source: ImageSource | undefined;
   let succeeded = false;
   try {
-    destination = await dest.newImageDestination(options.destCtx ?? {});
-    source = await src.newImageSource(options.sourceCtx ?? {});
+    const signal = options.signal ? { signal: options.signal } : {};
+    destination = await dest.newImageDestination({ ...signal, ...options.destCtx });
+    source = await src.newImageSource({ ...signal, ...options.sourceCtx });
     const run: CopyRun = { source, dest: destination, srcName, destName, options: resolved, signal: controller.signal, progress, warn };
     const written = await copyTopLevel(run);
     controller.signal.throwIfAborted();

@@ -1,0 +1,95 @@
+// Gzip on every core, the way pigz does it: the input is cut into blocks, each block is deflated on
+// libuv's thread pool with the previous block's last 32 KiB as its dictionary (so the ratio stays
+// that of one serial stream), and the raw deflate outputs are joined into ONE gzip member whose
+// trailer carries the running CRC-32 and length. Any gzip reader decodes the result.
+import { Transform, type TransformCallback } from "node:stream";
+import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
+
+const BLOCK = 1 << 20;
+const WINDOW = 32 * 1024;
+/** 10-byte gzip header: magic, deflate, no flags, mtime 0, no extra flags, OS unknown (as Go writes it). */
+const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+
+function deflateBlock(data: Buffer, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => deflateRaw(data, options, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+export class ParallelGzip extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private dictionary: Buffer | undefined;
+  private crc = 0;
+  private length = 0;
+  private headerSent = false;
+  /** Blocks being deflated, in input order; their outputs are pushed in that order. */
+  private readonly inFlight: Promise<Buffer>[] = [];
+
+  constructor(
+    private readonly level: number,
+    private readonly maxInFlight = 4,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.drainFullBlocks().then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.startBlock(this.takePending(this.pendingBytes), true);
+    this.pushAll()
+      .then(() => {
+        const trailer = Buffer.alloc(8);
+        trailer.writeUInt32LE(this.crc >>> 0, 0);
+        trailer.writeUInt32LE(this.length % 2 ** 32, 4);
+        done(null, trailer);
+      })
+      .catch(done);
+  }
+
+  private async drainFullBlocks(): Promise<void> {
+    while (this.pendingBytes >= BLOCK) {
+      this.startBlock(this.takePending(BLOCK), false);
+      // Backpressure: at most maxInFlight blocks are held at once.
+      while (this.inFlight.length >= this.maxInFlight) this.pushOutput(await this.inFlight.shift()!);
+    }
+  }
+
+  private takePending(n: number): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = n < all.length ? [all.subarray(n)] : [];
+    this.pendingBytes = all.length - n;
+    return all.subarray(0, n);
+  }
+
+  private startBlock(block: Buffer, last: boolean): void {
+    // zlib's crc32 answers 0 for an empty buffer with no data pointer ("give me the initial value").
+    if (block.length > 0) this.crc = crc32(block, this.crc);
+    this.length += block.length;
+    const options: ZlibOptions = {
+      level: this.level,
+      // Not the last block: end on a byte boundary without the final bit, so the next block continues the stream.
+      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      ...(this.dictionary ? { dictionary: this.dictionary } : {}),
+    };
+    const deflated = deflateBlock(block, options);
+    deflated.catch(() => undefined); // awaited in order later; this only keeps an early failure from being "unhandled"
+    this.inFlight.push(deflated);
+    // Copied: the block's memory may be reused by the source once this call returns.
+    this.dictionary = Buffer.from(block.subarray(Math.max(0, block.length - WINDOW)));
+  }
+
+  private async pushAll(): Promise<void> {
+    while (this.inFlight.length > 0) this.pushOutput(await this.inFlight.shift()!);
+  }
+
+  private pushOutput(out: Buffer): void {
+    if (!this.headerSent) {
+      this.push(HEADER);
+      this.headerSent = true;
+    }
+    this.push(out);
+  }
+}

@@ -1,7 +1,7 @@
 // The library: copy and inspect images, parse references, add transports. Everything a plugin needs
 // to be written against the published package (types, errors, digests, media types) is here too.
 // The engine is imported on first use, so a plugin importing this module for its errors stays light.
-import { ensureDefaultPlugins } from "./plugins.js";
+import { ensureDefaultPlugins, parseReferenceIn } from "./plugins.js";
 import { defaultRegistry, type TransportOrigin } from "./registry.js";
 import type { ImageReference, ImageTransport } from "./types.js";
 import type { CopyOptions, CopyResult } from "./copy/index.js";
@@ -19,6 +19,8 @@ export {
   IMGCOPY_API_VERSION,
   loadPlugins,
   declarePlugin,
+  refusedPlugins,
+  PluginRefusal,
   bundledManifestPaths,
   readPluginManifest,
   checkApiCompatibility,
@@ -26,20 +28,22 @@ export {
   userPluginFolder,
   type LoadPluginsOptions,
   type LoadedPlugin,
+  type RefusedPlugin,
   type PluginManifest,
   type PluginTransportDeclaration,
   type PluginLocation,
   type PluginSource,
 } from "./plugins.js";
 
-
 /**
  * Parses "transport:details" with the default registry. The first call reads the plugin manifests
- * (bundled, IMGCOPY_PLUGINS, the user's folder); a transport's module is imported when named.
+ * (bundled, IMGCOPY_PLUGINS, the user's folder; a refused one is skipped, see refusedPlugins); a
+ * transport's module is imported when named. Naming a transport only a refused plugin declared
+ * fails with that plugin's reason.
  */
 export async function parseReference(text: string): Promise<ImageReference> {
   ensureDefaultPlugins();
-  return defaultRegistry.parseReference(text);
+  return parseReferenceIn(defaultRegistry, text);
 }
 
 /** Adds a transport object to the default registry (a name taken already is a PluginError). */

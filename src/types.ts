@@ -150,8 +150,12 @@ export interface ImageDestination {
 
 /** An event of a copy's progress; the CLI renders them on stderr. */
 export interface ProgressEvent {
-  kind: "blob" | "config" | "manifest" | "signatures";
-  /** Digest of the source blob (a placeholder id for computed layers). */
+  /** "image": --all, one image of the list begins ("start") or is written ("done"). */
+  kind: "blob" | "config" | "manifest" | "signatures" | "image";
+  /**
+   * Digest of the source blob (a placeholder id for computed layers). With --all, on "image",
+   * "manifest" and "signatures" events: the source digest of the image's manifest (or, with `list`, the list's).
+   */
   digest?: Digest;
   /** Bytes transferred so far. */
   bytes: number;
@@ -160,6 +164,11 @@ export interface ProgressEvent {
   state: "start" | "progress" | "done" | "skipped";
   /** The source did not know this layer's digest (`digest` is its placeholder): name it by `storedDigest` once done. */
   placeholder?: boolean;
-  /** For a done layer whose digest was computed or changed by (de)compression. */
+  /** For a done layer whose digest was computed or changed by (de)compression (or a manifest changed by conversion). */
   storedDigest?: Digest;
+  /** --all, on "image" events: the image's place in the list (1-based) and how many images the list has. */
+  position?: number;
+  count?: number;
+  /** --all: this "manifest" or "signatures" event is for the list/index itself, not one of its images. */
+  list?: boolean;
 }

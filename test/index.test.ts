@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import * as imgcopy from "../src/index.js";
@@ -80,6 +81,19 @@ describe("the library entry point", () => {
     assert.equal(ref.transport.name, "oci");
     assert.ok(imgcopy.defaultRegistry.has("container-copy"));
     await assert.rejects(imgcopy.parseReference("nope:x"), (e: Error) => imgcopy.isImgcopyError(e) && e.code === "EBADREF");
+  });
+
+  it("skips a refused plugin, and parseReference explains its transport with the plugin's reason", async () => {
+    const incompatible = fileURLToPath(new URL("./fixtures/plugins/incompatible-api", import.meta.url));
+    const warnings: string[] = [];
+    assert.deepEqual(imgcopy.loadPlugins({ paths: [incompatible], bundled: false, user: false, warn: (m) => warnings.push(m) }), []);
+    assert.equal(warnings.length, 1);
+    assert.ok(imgcopy.refusedPlugins().some((p) => p.name === "future-plugin" && p.transports.includes("future")));
+    await assert.rejects(
+      imgcopy.parseReference("future:x"),
+      (e: Error) => e instanceof imgcopy.PluginError && e.code === "EPLUGIN" && /transport "future" is not available: .*requires imgcopy plugin API/.test(e.message),
+    );
+    assert.ok((await imgcopy.parseReference(`dir:${work.path}`)).toString().startsWith("dir:"), "other transports still parse");
   });
 
   it("copies from a registered transport into an OCI layout that skopeo reads, reporting progress", async () => {

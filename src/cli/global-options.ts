@@ -1,9 +1,9 @@
 // Options every command takes (store location, plugins, output), and what they turn into: a
 // SystemContext for transports and the plugin set in the registry.
-import type { Argv } from "yargs";
+import type { Argv, Options } from "yargs";
 import { UsageError } from "../errors.js";
 import { defaultRegistry } from "../registry.js";
-import type { SystemContext } from "../types.js";
+import type { ImageReference, SystemContext } from "../types.js";
 
 export type ProgressMode = "auto" | "bars" | "lines" | "json" | "none";
 export const PROGRESS_MODES: readonly ProgressMode[] = ["auto", "bars", "lines", "json", "none"];
@@ -14,27 +14,23 @@ export interface GlobalArgs {
   storageDriver?: string;
   lockTimeout?: number;
   plugin?: string[];
-  quiet: boolean;
   debug: boolean;
-  progress: ProgressMode;
 }
+
+/** Options every command takes (help and version are yargs' own, added by the parser). */
+export const GLOBAL_OPTIONS = {
+  root: { type: "string", describe: "containers/storage graph root (default: storage.conf)", global: true },
+  runroot: { type: "string", describe: "containers/storage run root (default: storage.conf)", global: true },
+  "storage-driver": { type: "string", describe: "containers/storage driver (vfs, overlay)", global: true },
+  "lock-timeout": { type: "number", describe: "seconds to wait for a busy store's lock", global: true },
+  plugin: { type: "string", array: true, describe: "load a plugin (its folder or plugin.json); repeatable", global: true },
+  debug: { type: "boolean", default: false, describe: "print stacks and causes on errors", global: true },
+} as const satisfies Record<string, Options>;
 
 export function addGlobalOptions(y: Argv): Argv<GlobalArgs> {
   return y
-    .group(["root", "runroot", "storage-driver", "lock-timeout", "plugin", "quiet", "debug", "progress"], "Global options:")
-    .option("root", { type: "string", describe: "containers/storage graph root (default: storage.conf)", global: true })
-    .option("runroot", { type: "string", describe: "containers/storage run root (default: storage.conf)", global: true })
-    .option("storage-driver", { type: "string", describe: "containers/storage driver (vfs, overlay)", global: true })
-    .option("lock-timeout", { type: "number", describe: "seconds to wait for a busy store's lock", global: true })
-    .option("plugin", { type: "string", array: true, describe: "load a plugin (its folder or plugin.json); repeatable", global: true })
-    .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print no progress", global: true })
-    .option("debug", { type: "boolean", default: false, describe: "print stacks and causes on errors", global: true })
-    .option("progress", {
-      choices: PROGRESS_MODES,
-      default: "auto" as ProgressMode,
-      describe: "progress on stderr: bars on a terminal, lines otherwise (auto), JSON lines, or none",
-      global: true,
-    }) as unknown as Argv<GlobalArgs>; // yargs' inferred type spells each option twice (kebab and camel)
+    .group(Object.keys(GLOBAL_OPTIONS), "Global options:")
+    .options(GLOBAL_OPTIONS) as unknown as Argv<GlobalArgs>; // yargs' inferred type spells each option twice (kebab and camel)
 }
 
 /** Prints a one-line warning on stderr. */
@@ -42,11 +38,20 @@ export function warn(message: string): void {
   process.stderr.write(`imgcopy: warning: ${message}\n`);
 }
 
-/** Reads the plugin manifests (no transport module is imported) into the default registry. */
+/**
+ * Reads the plugin manifests (no transport module is imported) into the default registry. A refused
+ * plugin is one warning line and is skipped, so that every other command (and `transports`) still works.
+ */
 export async function loadCliPlugins(args: GlobalArgs): Promise<void> {
   // Imported here, not above, so that --version and --help do not load semver.
   const { loadPlugins } = await import("../plugins.js");
   loadPlugins({ registry: defaultRegistry, paths: args.plugin ?? [], env: process.env, warn });
+}
+
+/** Parses a reference given on the command line; a transport that only a refused plugin declared fails with that plugin's reason. */
+export async function parseCliReference(text: string): Promise<ImageReference> {
+  const { parseReferenceIn } = await import("../plugins.js");
+  return parseReferenceIn(defaultRegistry, text);
 }
 
 /** The SystemContext the global options describe; commands add their own fields. */

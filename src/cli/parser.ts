@@ -2,12 +2,15 @@
 import type { Argv } from "yargs";
 import yargs from "yargs/yargs";
 import { UsageError } from "../errors.js";
+import { COMPLETION_SHELLS } from "./command-table.js";
+import { completionScript } from "./completion-scripts.js";
 import { copyCommand } from "./commands/copy-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { listCommand } from "./commands/list-command.js";
 import { transportsCommand } from "./commands/transports-command.js";
 import { addGlobalOptions, type GlobalArgs } from "./global-options.js";
 import { versionText } from "./package-version.js";
+import { writeStdout } from "./stdout.js";
 
 export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
   const parser: Argv<GlobalArgs> = addGlobalOptions(yargs([...args]))
@@ -20,10 +23,15 @@ export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
     .command(inspectCommand)
     .command(transportsCommand)
     .command(listCommand)
-    // A command of our own: yargs' built-in one falls through to the default command when it may not exit the process.
-    .command("completion", "print a bash/zsh completion script", {}, () => {
-      parser.showCompletionScript();
-    })
+    // Our own command and script: yargs' built-in ones fall through to the default command when it may not exit, and know no zsh.
+    .command(
+      "completion [shell]",
+      "print a shell completion script: source <(imgcopy completion bash)",
+      (y) => y.positional("shell", { choices: COMPLETION_SHELLS, default: "bash", describe: "the shell to complete in" }),
+      async (args) => {
+        await writeStdout(completionScript(args.shell as "bash" | "zsh"));
+      },
+    )
     .example("imgcopy oci:./in:latest dir:./out", "copy an OCI layout's image into a directory")
     .example("imgcopy container-copy:mybox oci:./out:v1", "export a podman/buildah container as an image")
     .example("imgcopy oci:./in docker-archive:/dev/stdout > a.tar", "stream a docker archive to stdout")

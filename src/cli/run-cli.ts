@@ -1,9 +1,23 @@
 // Runs one command line and returns the exit code; every error is reported here, in one place.
-import { describeError } from "./error-report.js";
+import { UsageError } from "../errors.js";
+import { scanArgs } from "./argv-scan.js";
+import { COMPLETION_FLAG } from "./completion-scripts.js";
+import { EXIT_USAGE, describeError } from "./error-report.js";
 import { buildParser } from "./parser.js";
+import { guardStdout, writeStdout } from "./stdout.js";
 
 export async function runCli(args: readonly string[]): Promise<number> {
+  guardStdout();
+  if (args[0] === COMPLETION_FLAG) return printCompletions(args.slice(1));
   try {
+    if (args.length === 0) {
+      // Like skopeo: no arguments at all is a usage error that shows the whole usage.
+      process.stderr.write(`${await helpText()}\n`);
+      return EXIT_USAGE;
+    }
+    // Before yargs, which lets an unknown flag swallow the next argument and then complains about that.
+    const { unknown } = scanArgs(args);
+    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
     await buildParser(args).parseAsync();
     return 0;
   } catch (err) {
@@ -11,4 +25,34 @@ export async function runCli(args: readonly string[]): Promise<number> {
     process.stderr.write(report.lines.map((l) => `${l}\n`).join(""));
     return report.exitCode;
   }
+}
+
+/** The top-level help, as `imgcopy --help` prints it. */
+async function helpText(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // With a callback yargs hands the output over instead of printing it.
+    void buildParser(["--help"]).parse(["--help"], {}, (err, _argv, output) => (err ? reject(err) : resolve(output)));
+  });
+}
+
+/** `imgcopy --get-yargs-completions imgcopy WORD... CURRENT`: one candidate per line (see completion-scripts.ts). */
+async function printCompletions(words: readonly string[]): Promise<number> {
+  const [{ completionCandidates }, { loadPlugins }, { TransportRegistry }] = await Promise.all([
+    import("./completion-candidates.js"),
+    import("../plugins.js"),
+    import("../registry.js"),
+  ]);
+  const transportNames = (paths: string[]): string[] => {
+    const registry = new TransportRegistry();
+    try {
+      loadPlugins({ registry, paths, env: process.env });
+    } catch {
+      // a --plugin path that does not exist (yet): offer the others
+      loadPlugins({ registry, env: process.env });
+    }
+    return registry.names();
+  };
+  const candidates = completionCandidates(words.slice(1), transportNames);
+  await writeStdout(candidates.map((c) => `${c}\n`).join(""));
+  return 0;
 }

@@ -2,15 +2,18 @@
 
 let guarded = false;
 
+/** Makes a reader that went away (EPIPE) stop writes quietly instead of crashing the process; other errors still throw. */
+export function guardStdout(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
+}
+
 /** Writes `data` to stdout and waits until it is handed to the OS. */
 export function writeStdout(data: string | Uint8Array): Promise<void> {
-  if (!guarded) {
-    guarded = true;
-    // The reader went away: stop quietly, as other Unix tools do.
-    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code !== "EPIPE") throw err;
-    });
-  }
+  guardStdout();
   return new Promise((resolve, reject) => {
     process.stdout.write(data, (err) => {
       if (err && (err as NodeJS.ErrnoException).code !== "EPIPE") reject(err);

@@ -4,13 +4,13 @@ import { encodeManifest, type EncodedManifest } from "../manifest/build-manifest
 import { convertIndex, manifestTypeFor } from "../manifest/convert-manifest.js";
 import type { Descriptor, ImageIndex, ManifestFormat } from "../manifest/manifest-types.js";
 import { formatOfManifestType, parseManifest } from "../manifest/parse-manifest.js";
-import type { ManifestBlob } from "../types.js";
+import type { Digest, ManifestBlob } from "../types.js";
 import { sha256 } from "../digest.js";
 import type { CopyRun } from "./copy-run.js";
 import { copySingleImage } from "./copy-single-image.js";
 import { outputTypeCandidates } from "./manifest-type-choice.js";
 import { readInstanceManifest } from "./small-blobs.js";
-import { cannotModifyReason, readSignatures, writeManifest, writeSignatures } from "./write-metadata.js";
+import { cannotModifyReason, readSignatures, writeManifest, writeSignatures, type MetadataLabel } from "./write-metadata.js";
 
 export async function copyAllInstances(run: CopyRun, top: ManifestBlob, index: ImageIndex, indexType: string): Promise<EncodedManifest> {
   const what = `index of ${run.srcName}`;
@@ -23,8 +23,11 @@ export async function copyAllInstances(run: CopyRun, top: ManifestBlob, index: I
   const outFormat = formatOfManifestType(outType) as ManifestFormat;
 
   const entries: Descriptor[] = [];
-  for (const entry of index.manifests) {
+  const count = index.manifests.length;
+  for (const [i, entry] of index.manifests.entries()) {
     run.signal.throwIfAborted();
+    const image = { kind: "image", digest: entry.digest, position: i + 1, count } as const;
+    run.progress({ ...image, bytes: 0, total: -1, state: "start" });
     const blob = await readInstanceManifest(run, entry);
     const parsed = parseManifest(blob.bytes, entry.mediaType, `manifest ${entry.digest} of ${run.srcName}`);
     if (parsed.kind !== "manifest") throw new UnsupportedError(`${what}: entry ${entry.digest} is itself an index; nested indexes are not supported`);
@@ -39,8 +42,10 @@ export async function copyAllInstances(run: CopyRun, top: ManifestBlob, index: I
       instanceCandidates,
       cannotModifyReason(run, instanceSignatures, cannotModify),
     );
-    await writeSignatures(run, instanceSignatures, written.digest);
-    await writeManifest(run, written.bytes, written.mediaType, written.digest);
+    const label = labelFor(entry.digest, written.digest);
+    await writeSignatures(run, instanceSignatures, written.digest, label);
+    await writeManifest(run, written.bytes, written.mediaType, written.digest, label);
+    run.progress({ ...image, ...(label.storedDigest ? { storedDigest: label.storedDigest } : {}), bytes: 0, total: -1, state: "done" });
     entries.push(
       written.digest === entry.digest && written.mediaType === entry.mediaType
         ? entry
@@ -56,9 +61,15 @@ export async function copyAllInstances(run: CopyRun, top: ManifestBlob, index: I
     const updated: ImageIndex = { ...index, manifests: entries };
     result = encodeManifest(outFormat === srcFormat ? updated : convertIndex(updated, outFormat, what), outType);
   }
-  await writeSignatures(run, signatures);
-  await writeManifest(run, result.bytes, result.mediaType);
+  const listLabel: MetadataLabel = { ...labelFor(sha256(top.bytes), result.digest), list: true };
+  await writeSignatures(run, signatures, undefined, listLabel);
+  await writeManifest(run, result.bytes, result.mediaType, undefined, listLabel);
   return result;
+}
+
+/** Progress names a manifest by its source digest, and by the written one too when conversion changed it. */
+function labelFor(source: Digest, written: Digest): MetadataLabel {
+  return written === source ? { digest: source } : { digest: source, storedDigest: written };
 }
 
 /** The first index type the index converts to (a Docker list needs a platform on every entry). */

@@ -1,5 +1,5 @@
 // Signatures and manifests: signatures are read before copying (they forbid changing the manifest), both are written last.
-import type { Digest } from "../types.js";
+import type { Digest, ProgressEvent } from "../types.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
 
 /** The signatures to copy for `instance` (none with --remove-signatures or when either end has none). */
@@ -21,15 +21,21 @@ export function cannotModifyReason(run: CopyRun, signatures: Uint8Array[], inher
   return undefined;
 }
 
-export async function writeSignatures(run: CopyRun, signatures: Uint8Array[], instance?: Digest): Promise<void> {
+/**
+ * In a list copy (--all), which manifest a "manifest"/"signatures" event is about: the source digest of
+ * the image (or, with `list`, of the list), and the digest written when conversion changed it.
+ */
+export type MetadataLabel = Pick<ProgressEvent, "digest" | "storedDigest" | "list">;
+
+export async function writeSignatures(run: CopyRun, signatures: Uint8Array[], instance?: Digest, label: MetadataLabel = {}): Promise<void> {
   if (signatures.length === 0 || !run.dest.putSignatures) return;
-  run.progress({ kind: "signatures", bytes: 0, total: signatures.length, state: "start" });
+  run.progress({ kind: "signatures", ...label, bytes: 0, total: signatures.length, state: "start" });
   await run.dest.putSignatures(signatures, instance);
-  run.progress({ kind: "signatures", bytes: signatures.length, total: signatures.length, state: "done" });
+  run.progress({ kind: "signatures", ...label, bytes: signatures.length, total: signatures.length, state: "done" });
 }
 
-export async function writeManifest(run: CopyRun, bytes: Uint8Array, mediaType: string, instance?: Digest): Promise<void> {
-  run.progress({ kind: "manifest", bytes: 0, total: bytes.length, state: "start" });
+export async function writeManifest(run: CopyRun, bytes: Uint8Array, mediaType: string, instance?: Digest, label: MetadataLabel = {}): Promise<void> {
+  run.progress({ kind: "manifest", ...label, bytes: 0, total: bytes.length, state: "start" });
   await run.dest.putManifest(bytes, mediaType, instance);
-  run.progress({ kind: "manifest", bytes: bytes.length, total: bytes.length, state: "done" });
+  run.progress({ kind: "manifest", ...label, bytes: bytes.length, total: bytes.length, state: "done" });
 }

@@ -23,7 +23,10 @@ export interface DiscoveryOptions {
   warn?: (message: string) => void;
 }
 
-/** Every plugin.json to read, in load order. A named path that does not exist is a PluginError. */
+/**
+ * Every plugin.json to read, in load order. A --plugin path that does not exist is a PluginError; an
+ * IMGCOPY_PLUGINS entry that does not exist is skipped with a warning.
+ */
 export function discoverPlugins(opts: DiscoveryOptions): PluginLocation[] {
   const env = opts.env ?? process.env;
   const found: PluginLocation[] = opts.bundled.map((p) => ({ manifestPath: p, source: "bundled" }));
@@ -33,7 +36,12 @@ export function discoverPlugins(opts: DiscoveryOptions): PluginLocation[] {
   if (opts.user === false) return found;
   for (const p of (env.IMGCOPY_PLUGINS ?? "").split(":")) {
     if (p.trim() === "") continue;
-    found.push({ manifestPath: manifestPathFor(p, "IMGCOPY_PLUGINS entry"), source: "env" });
+    try {
+      found.push({ manifestPath: manifestPathFor(p, "IMGCOPY_PLUGINS entry"), source: "env" });
+    } catch (err) {
+      // A stale entry in the environment must not stop every command; a --plugin typo still does.
+      opts.warn?.(`${(err as Error).message}; ignored`);
+    }
   }
   for (const p of userPluginManifests(env, opts.warn)) found.push({ manifestPath: p, source: "user" });
   return found;

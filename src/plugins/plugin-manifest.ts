@@ -1,5 +1,5 @@
 // Reading and validating one plugin.json: cheap (one sync read, no import), and every refusal is
-// one PluginError line naming the file and the field.
+// one PluginRefusal line naming the file and the field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import satisfies from "semver/functions/satisfies.js";
@@ -7,6 +7,25 @@ import validVersion from "semver/functions/valid.js";
 import validRange from "semver/ranges/valid.js";
 import { IMGCOPY_API_VERSION } from "../api-version.js";
 import { PluginError } from "../errors.js";
+
+/**
+ * Why a plugin was refused (malformed plugin.json, API range, a taken transport name). The message
+ * names the plugin or its file; `reason` is the same cause without that prefix, for warnings.
+ */
+export class PluginRefusal extends PluginError {
+  readonly reason: string;
+  readonly manifestPath: string;
+  constructor(message: string, reason: string, manifestPath: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+    this.manifestPath = manifestPath;
+  }
+}
+
+/** A refusal of the plugin.json at `path`, whose message starts "plugin manifest PATH: ". */
+function manifestRefusal(path: string, reason: string, options?: { cause?: unknown }): PluginRefusal {
+  return new PluginRefusal(`plugin manifest ${path}: ${reason}`, reason, path, options);
+}
 
 /** One transport a plugin declares; `modulePath` is absolute (resolved beside the plugin.json). */
 export interface PluginTransportDeclaration {
@@ -37,21 +56,20 @@ export function readPluginManifest(manifestPath: string): PluginManifest {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (code ?? String(err));
-    throw new PluginError(`plugin manifest ${path}: cannot read it: ${why}`, { cause: err });
+    throw manifestRefusal(path, `cannot read it: ${why}`, { cause: err });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new PluginError(`plugin manifest ${path}: not valid JSON: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+    throw manifestRefusal(path, `not valid JSON: ${(err as Error).message.replace(/\s*\n\s*/g, " ").trim()}`, { cause: err });
   }
   return validateManifest(data, path);
 }
 
 function validateManifest(data: unknown, path: string): PluginManifest {
-  const bad = (field: string, problem: string): PluginError =>
-    new PluginError(`plugin manifest ${path}: field "${field}" ${problem}`);
-  if (!isRecord(data)) throw new PluginError(`plugin manifest ${path}: expected a JSON object`);
+  const bad = (field: string, problem: string): PluginError => manifestRefusal(path, `field "${field}" ${problem}`);
+  if (!isRecord(data)) throw manifestRefusal(path, "expected a JSON object");
 
   const name = requireString(data, "name", "name", bad);
   const version = requireString(data, "version", "version", bad);
@@ -98,10 +116,26 @@ function requireString(
  */
 export function checkApiCompatibility(manifest: PluginManifest, hostVersion = IMGCOPY_API_VERSION): void {
   if (!satisfies(hostVersion, manifest.imgcopyApi, { includePrerelease: false })) {
-    throw new PluginError(
-      `plugin ${manifest.name}@${manifest.version} (${manifest.manifestPath}) requires imgcopy plugin API ` +
-        `"${manifest.imgcopyApi}", but this imgcopy provides API ${hostVersion}; use a version of the plugin made for API ${hostVersion}`,
-    );
+    const reason =
+      `requires imgcopy plugin API "${manifest.imgcopyApi}", but this imgcopy provides API ${hostVersion}; ` +
+      `use a version of the plugin made for API ${hostVersion}`;
+    throw new PluginRefusal(`${pluginLabel(manifest)} ${reason}`, reason, manifest.manifestPath);
+  }
+}
+
+/** "plugin NAME@VERSION (PATH)", as messages name a plugin. */
+export function pluginLabel(manifest: Pick<PluginManifest, "name" | "version" | "manifestPath">): string {
+  return `plugin ${manifest.name}@${manifest.version} (${manifest.manifestPath})`;
+}
+
+/** The transport names a plugin.json lists, read leniently (for naming what a refused plugin would have provided). */
+export function declaredTransportNames(manifestPath: string): string[] {
+  try {
+    const data: unknown = JSON.parse(readFileSync(manifestPath, "utf8"));
+    const list = isRecord(data) && Array.isArray(data.transports) ? (data.transports as unknown[]) : [];
+    return list.flatMap((t) => (isRecord(t) && typeof t.name === "string" && t.name !== "" ? [t.name] : []));
+  } catch {
+    return []; // unreadable or not JSON: it names no transport
   }
 }
 

@@ -15,14 +15,14 @@ after(async () => {
   await work.cleanup();
 });
 
-/** Starts a copy from the stalling source, sends `signal` once a blob is under way, returns the result. */
-async function interruptedCopy(signal: NodeJS.Signals, dest: string) {
+/** Starts a copy from the stalling source, sends `signal` `delayMs` after a blob is under way, returns the result. */
+async function interruptedCopy(signal: NodeJS.Signals, dest: string, delayMs = 0) {
   let sent = false;
   return imgcopy(["--plugin", fixturePlugin("stalling-source"), "--progress", "json", "stall:x", dest], {
     onStderr: (text, child) => {
       if (!sent && text.includes('"kind":"blob"')) {
         sent = true;
-        child.kill(signal);
+        setTimeout(() => child.kill(signal), delayMs);
       }
     },
   });
@@ -41,4 +41,12 @@ describe("interrupting a copy", () => {
       assert.deepEqual(left, [], `nothing left behind in ${parent}`);
     });
   }
+
+  it("SIGINT well after the copy stalled (nothing else keeps the process alive) still aborts cleanly, exit 130", async () => {
+    const parent = join(work.path, "late");
+    const r = await interruptedCopy("SIGINT", `dir:${join(parent, "out")}`, 1500);
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(stderrLines(r).at(-1), "imgcopy: interrupted by SIGINT; the destination was left as it was");
+    assert.deepEqual(await readdir(parent).catch(() => []), [], `nothing left behind in ${parent}`);
+  });
 });

@@ -13,13 +13,22 @@ after(async () => {
   await home.cleanup();
 });
 
-/** Asserts a refusal: exit 7 (EPLUGIN), one stderr line matching `pattern`, nothing on stdout. */
-function assertRefused(r: CliResult, pattern: RegExp): void {
+/** Asserts a failed command: exit 7 (EPLUGIN), one stderr line matching `pattern`, nothing on stdout. */
+function assertFailed(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 7, `exit code; stderr: ${r.stderr}`);
   const lines = stderrLines(r);
   assert.equal(lines.length, 1, `one line: ${r.stderr}`);
   assert.match(lines[0]!, pattern);
   assert.equal(r.stdout, "");
+}
+
+/** Asserts a refused plugin: the command went on (exit 0), and stderr is one warning line matching `pattern`. */
+function assertIgnored(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0]!, /^imgcopy: warning: plugin \S+ \(\/.*\) ignored: /);
+  assert.match(lines[0]!, pattern);
 }
 
 interface Listed {
@@ -28,6 +37,8 @@ interface Listed {
   version: string;
   description: string;
   manifest: string;
+  status: "ok" | "refused";
+  reason?: string;
 }
 
 describe("imgcopy transports", () => {
@@ -81,54 +92,89 @@ describe("imgcopy transports", () => {
 });
 
 describe("plugin refusals on the command line", () => {
-  it("refuses a plugin made for another API version, naming plugin, range and host version", async () => {
+  it("skips a plugin made for another API version with one warning naming plugin, file, range and host version", async () => {
     const r = await imgcopy(["--plugin", fixturePlugin("incompatible-api"), "transports"]);
-    assertRefused(r, /^imgcopy: plugin future-plugin@3\.0\.0 \(.*incompatible-api\/plugin\.json\) requires imgcopy plugin API "\^2\.0\.0", but this imgcopy provides API 1\.0\.0/);
+    assertIgnored(r, /^imgcopy: warning: plugin future-plugin@3\.0\.0 \(.*incompatible-api\/plugin\.json\) ignored: requires imgcopy plugin API "\^2\.0\.0", but this imgcopy provides API 1\.0\.0/);
+    assert.match(r.stdout, /\noci\s+imgcopy-formats\s/, "the other transports are listed");
+    assert.match(r.stdout, /\nREFUSED PLUGINS \(ignored\)\nPLUGIN\s+VERSION\s+TRANSPORTS\s+MANIFEST\s+REASON\nfuture-plugin\s+3\.0\.0\s+future\s+\/\S+incompatible-api\/plugin\.json\s+requires imgcopy plugin API/);
   });
 
-  it("refuses two plugins declaring one transport, naming both", async () => {
+  it("lists refused plugins in --json with their status and reason", async () => {
+    const r = await imgcopy(["--plugin", fixturePlugin("incompatible-api"), "transports", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as Listed[];
+    assert.equal(listed.find((t) => t.name === "oci")?.status, "ok");
+    const future = listed.find((t) => t.name === "future");
+    assert.equal(future?.status, "refused");
+    assert.equal(future?.plugin, "future-plugin");
+    assert.match(future?.manifest ?? "", /incompatible-api\/plugin\.json$/);
+    assert.match(future?.reason ?? "", /^requires imgcopy plugin API "\^2\.0\.0"/);
+  });
+
+  it("a reference to a refused plugin's transport fails with the plugin's reason; other commands still work", async () => {
+    const r = await imgcopy(["--plugin", fixturePlugin("incompatible-api"), "inspect", "future:x"]);
+    assert.equal(r.code, 7, r.stderr);
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, /^imgcopy: warning: plugin future-plugin@3\.0\.0 .* ignored: /);
+    assert.match(lines[1]!, /^imgcopy: transport "future" is not available: plugin future-plugin@3\.0\.0 \(.*incompatible-api\/plugin\.json\) was ignored: requires imgcopy plugin API "\^2\.0\.0"/);
+    const other = await imgcopy(["--plugin", fixturePlugin("incompatible-api"), "inspect", `oci:${join(home.path, "absent")}`]);
+    assert.equal(other.code, 3, "the oci transport still runs (and finds no layout)");
+    assert.match(other.stderr, /^imgcopy: warning: plugin future-plugin@3\.0\.0 /);
+  });
+
+  it("skips the second of two plugins declaring one transport, naming both", async () => {
     const r = await imgcopy(["--plugin", fixturePlugin("tarball"), "--plugin", fixturePlugin("duplicate-name"), "transports"]);
-    assertRefused(r, /^imgcopy: plugin tarball-twin@0\.9\.0 \(.*duplicate-name\/plugin\.json\) declares transport "tarball", which plugin imgcopy-tarball@1\.2\.0 \(.*tarball\/plugin\.json\) already declares/);
+    assertIgnored(r, /^imgcopy: warning: plugin tarball-twin@0\.9\.0 \(.*duplicate-name\/plugin\.json\) ignored: declares transport "tarball", which plugin imgcopy-tarball@1\.2\.0 \(.*tarball\/plugin\.json\) already declares/);
+    assert.match(r.stdout, /\ntarball\s+imgcopy-tarball\s+1\.2\.0\s/, "the first one keeps the name");
+    assert.match(r.stdout, /\ntarball-twin\s+0\.9\.0\s+tarball\s/);
   });
 
-  it("refuses a plugin that redeclares a bundled transport", async () => {
+  it("skips a plugin that redeclares a bundled transport", async () => {
     const plugin = join(home.path, "dir-again");
     await mkdir(plugin, { recursive: true });
     await writeFile(join(plugin, "plugin.json"), JSON.stringify({ name: "dir-again", version: "1.0.0", imgcopyApi: "^1", transports: [{ name: "dir", module: "./x.js", description: "" }] }));
     const r = await imgcopy(["--plugin", plugin, "transports"]);
-    assertRefused(r, /declares transport "dir", which plugin imgcopy-formats@0\.1\.0 \(.*transports\/plugin\.json\) already declares/);
+    assertIgnored(r, /plugin dir-again@1\.0\.0 .* ignored: declares transport "dir", which plugin imgcopy-formats@0\.1\.0 \(.*transports\/plugin\.json\) already declares/);
+    assert.match(r.stdout, /\ndir\s+imgcopy-formats\s/);
   });
 
-  it("refuses a transport whose module is missing when a reference names it", async () => {
+  it("fails the command that names a transport whose module is missing", async () => {
     const r = await imgcopy(["--plugin", fixturePlugin("missing-module"), "ghost:x", "dir:/nonexistent/out"]);
-    assertRefused(r, /^imgcopy: plugin ghost@1\.0\.0: module .*missing-module\/not-there\.js \(transport "ghost"\) not found/);
+    assertFailed(r, /^imgcopy: plugin ghost@1\.0\.0: module .*missing-module\/not-there\.js \(transport "ghost"\) not found/);
   });
 
-  it("refuses a module exporting something that is not a transport", async () => {
+  it("fails the command that names a module exporting something that is not a transport", async () => {
     const r = await imgcopy(["--plugin", fixturePlugin("garbage-export"), "inspect", "garbage:x"]);
-    assertRefused(r, /^imgcopy: plugin garbage@1\.0\.0: module .*garbage-export\/garbage\.js \(transport "garbage"\): its default export is not an ImageTransport/);
+    assertFailed(r, /^imgcopy: plugin garbage@1\.0\.0: module .*garbage-export\/garbage\.js \(transport "garbage"\): its default export is not an ImageTransport/);
   });
 
-  it("refuses a module that throws on import when a reference names it", async () => {
+  it("fails the command that names a module that throws on import", async () => {
     const r = await imgcopy(["--plugin", fixturePlugin("throws-on-import"), "explosive:x", "dir:/nonexistent/out"]);
-    assertRefused(r, /^imgcopy: plugin explosive@1\.0\.0: module .*explosive\.js \(transport "explosive"\) failed to import: explosive module was imported$/);
+    assertFailed(r, /^imgcopy: plugin explosive@1\.0\.0: module .*explosive\.js \(transport "explosive"\) failed to import: explosive module was imported$/);
   });
 
-  it("refuses a malformed plugin.json, naming the file", async () => {
+  it("skips a malformed plugin.json, naming the file", async () => {
     const r = await imgcopy(["transports"], { env: cleanEnv(home.path, { IMGCOPY_PLUGINS: fixturePlugin("malformed-json") }) });
-    assertRefused(r, /^imgcopy: plugin manifest .*malformed-json\/plugin\.json: not valid JSON/);
+    assertIgnored(r, /^imgcopy: warning: plugin malformed-json \(.*malformed-json\/plugin\.json\) ignored: not valid JSON/);
   });
 
-  it("refuses a plugin.json with a missing field, naming file and field", async () => {
+  it("skips a plugin.json with a missing field, naming file and field, and explains its transport", async () => {
     const plugin = join(home.path, "no-version");
     await mkdir(plugin, { recursive: true });
-    await writeFile(join(plugin, "plugin.json"), JSON.stringify({ name: "nov", imgcopyApi: "^1", transports: [] }));
+    await writeFile(join(plugin, "plugin.json"), JSON.stringify({ name: "nov", imgcopyApi: "^1", transports: [{ name: "nov", module: "./x.js", description: "" }] }));
     const r = await imgcopy(["--plugin", plugin, "transports"]);
-    assertRefused(r, /^imgcopy: plugin manifest .*no-version\/plugin\.json: field "version" is missing$/);
+    assertIgnored(r, /^imgcopy: warning: plugin no-version \(.*no-version\/plugin\.json\) ignored: field "version" is missing$/);
+    const used = await imgcopy(["--plugin", plugin, "nov:x", "dir:/nonexistent/out"]);
+    assert.equal(used.code, 7);
+    assert.match(stderrLines(used).at(-1)!, /^imgcopy: transport "nov" is not available: plugin no-version \(.*\) was ignored: field "version" is missing$/);
   });
 
-  it("refuses a --plugin path that does not exist", async () => {
+  it("fails on a --plugin path that does not exist, but only warns about a stale IMGCOPY_PLUGINS entry", async () => {
     const r = await imgcopy(["--plugin", join(home.path, "nowhere"), "transports"]);
-    assertRefused(r, /^imgcopy: --plugin .*nowhere: no such file or directory/);
+    assertFailed(r, /^imgcopy: --plugin .*nowhere: no such file or directory/);
+    const env = await imgcopy(["transports"], { env: cleanEnv(home.path, { IMGCOPY_PLUGINS: join(home.path, "nowhere") }) });
+    assert.equal(env.code, 0, env.stderr);
+    assert.deepEqual(stderrLines(env), [`imgcopy: warning: IMGCOPY_PLUGINS entry ${join(home.path, "nowhere")}: no such file or directory (expected a plugin folder or its plugin.json); ignored`]);
   });
 });

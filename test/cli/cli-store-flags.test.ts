@@ -40,6 +40,7 @@ describe("store and commit flags", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "", "no warning: a container-copy source applies every commit flag");
     const config = await skopeoInspect(dest, ["--config"]);
     assert.equal(config.author, "Ann Example");
     assert.equal(config.created, "2023-11-14T22:13:20Z");
@@ -50,6 +51,16 @@ describe("store and commit flags", () => {
     const annotations = manifest.annotations as Record<string, string>;
     assert.equal(annotations["org.example.a"], "1");
     assert.equal(annotations["org.example.b"], "x=y");
+  });
+
+  it("warns once that --annotation is dropped when the image is written with a Docker v2s2 manifest", async () => {
+    const expected = ["imgcopy: warning: --annotation ignored: the image was written with a Docker v2s2 manifest, which has no annotations (use -f oci and an OCI destination)"];
+    const v2s2 = await imgcopy([...storeFlags, "-q", "-f", "v2s2", "--annotation", "k=v", "container-copy:flagged", `dir:${join(work.path, "v2s2")}`]);
+    assert.equal(v2s2.code, 0, v2s2.stderr);
+    assert.deepEqual(stderrLines(v2s2), expected);
+    const archive = await imgcopy([...storeFlags, "-q", "--annotation", "k=v", "container-copy:flagged", `docker-archive:${join(work.path, "a.tar")}:x/y:1`]);
+    assert.equal(archive.code, 0, archive.stderr);
+    assert.deepEqual(stderrLines(archive), expected);
   });
 
   it("lists the store's containers and images", async () => {

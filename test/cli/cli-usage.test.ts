@@ -23,8 +23,57 @@ describe("imgcopy command line", () => {
     }
   });
 
+  it("commands other than copy do not show copy's --progress and -q; inspect takes skopeo's -n/--no-tags", async () => {
+    for (const verb of ["inspect", "list", "transports", "completion"]) {
+      const r = await imgcopy([verb, "--help"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!r.stdout.includes("--progress") && !r.stdout.includes("--quiet"), `${verb} --help: ${r.stdout}`);
+    }
+    const copy = await imgcopy(["copy", "--help"]);
+    assert.match(copy.stdout, /-q, --quiet/);
+    assert.match(copy.stdout, /--progress/);
+    assert.match(copy.stdout, /--change .*CMD, ENTRYPOINT/);
+    assert.ok(!copy.stdout.includes("ONBUILD"), "ONBUILD is ignored, so not offered");
+    const inspect = await imgcopy(["inspect", "--help"]);
+    assert.match(inspect.stdout, /-n, --no-tags\s+do not list the repository's tags/);
+  });
+
+  it("inspect -n and --no-tags are accepted (no-ops, as for skopeo scripts)", async () => {
+    for (const flag of ["-n", "--no-tags"]) {
+      const r = await imgcopy(["inspect", flag, "oci:/nonexistent/layout"]);
+      assert.equal(r.code, 3, `${flag}: ${r.stderr}`);
+      assert.equal(stderrLines(r).length, 1);
+      assert.doesNotMatch(r.stderr, /imgcopy --help/);
+    }
+  });
+
+  it("bare imgcopy prints the usage on stderr and exits 2", async () => {
+    const r = await imgcopy([]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^Usage: imgcopy \[copy\] SRC DEST/);
+    assert.match(r.stderr, /imgcopy inspect <ref>/);
+    assert.match(r.stderr, /--dest-compress-format/);
+  });
+
+  it("an unknown option is named as such, once, whatever comes after it", async () => {
+    const cases: [string[], string][] = [
+      [["--bogus", "oci:a", "dir:b"], "--bogus"],
+      [["--retry-times", "3", "oci:a", "dir:b"], "--retry-times"],
+      [["copy", "oci:a", "dir:b", "--bogus=1"], "--bogus"],
+      [["-z", "oci:a", "dir:b"], "-z"],
+      [["inspect", "--progress", "json", "oci:a"], "--progress"],
+      [["transports", "-q"], "-q"],
+    ];
+    for (const [args, flag] of cases) {
+      const r = await imgcopy(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.deepEqual(stderrLines(r), [`imgcopy: unknown option ${flag} (see "imgcopy --help")`], args.join(" "));
+    }
+  });
+
   it("usage errors exit 2 with one line that points to --help", async () => {
-    for (const args of [[], ["oci:x"], ["copy", "a:b", "c:d", "e:f"], ["--format", "v3", "a:b", "c:d"], ["--dest-compress", "--dest-decompress", "a:b", "c:d"]]) {
+    for (const args of [["oci:x"], ["copy", "a:b", "c:d", "e:f"], ["--format", "v3", "a:b", "c:d"], ["--dest-compress", "--dest-decompress", "a:b", "c:d"]]) {
       const r = await imgcopy(args);
       assert.equal(r.code, 2, `exit code for ${args.join(" ")}`);
       const lines = stderrLines(r);
@@ -61,10 +110,8 @@ describe("imgcopy command line", () => {
     assert.deepEqual(stderrLines(r), ['imgcopy: --annotation "novalue": expected KEY=VALUE (see "imgcopy --help")']);
   });
 
-  it("`completion` prints a shell completion script", async () => {
-    const r = await imgcopy(["completion"]);
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /imgcopy/);
-    assert.match(r.stdout, /--get-yargs-completions/);
+  it("an extra argument is named once", async () => {
+    const r = await imgcopy(["copy", "a:b", "c:d", "e:f"]);
+    assert.deepEqual(stderrLines(r), ['imgcopy: unexpected argument: e:f (see "imgcopy --help")']);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BadReferenceError, DigestMismatchError, NotFoundError, PluginError, StoreBusyError, UsageError } from "../../src/errors.js";
+import { BadReferenceError, CorruptInputError, DigestMismatchError, IOError, NotFoundError, PluginError, StoreBusyError, UsageError } from "../../src/errors.js";
 import { describeError, InterruptedError } from "../../src/cli/error-report.js";
 
 describe("describeError", () => {
@@ -36,11 +36,33 @@ describe("describeError", () => {
     assert.deepEqual(describeError(sys, false), { lines: ["imgcopy: /x/y: no such file or directory"], exitCode: 3 });
   });
 
-  it("keeps an unexpected error to its first line, with the stack and causes only in debug", () => {
+  it("joins a message spread over lines into one, rather than cutting it", () => {
+    const corrupt = new CorruptInputError('manifest of oci:x: not valid JSON: Unexpected token \'g\', "garbage{\n" is not valid JSON');
+    assert.deepEqual(describeError(corrupt, false), {
+      lines: ['imgcopy: manifest of oci:x: not valid JSON: Unexpected token \'g\', "garbage{ " is not valid JSON'],
+      exitCode: 5,
+    });
+  });
+
+  it("names an unknown argument once, not in kebab and camel case", () => {
+    assert.deepEqual(describeError(new UsageError("Unknown arguments: retry-times, retryTimes"), false).lines, [
+      'imgcopy: unexpected argument: retry-times (see "imgcopy --help")',
+    ]);
+  });
+
+  it("a closed output pipe (EPIPE) exits 141 with one line", () => {
+    const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE", syscall: "write" });
+    const wrapped = new IOError("docker-archive:/dev/stdout: the reader closed the pipe early", { cause: epipe });
+    assert.deepEqual(describeError(wrapped, false), { lines: ["imgcopy: docker-archive:/dev/stdout: the reader closed the pipe early"], exitCode: 141 });
+    assert.equal(describeError(epipe, false).exitCode, 141);
+    assert.equal(describeError(epipe, false).lines.length, 1);
+  });
+
+  it("keeps an unexpected error to one line, with the stack and causes only in debug", () => {
     const err = new Error("something broke\nsecond line", { cause: new Error("root cause") });
-    assert.deepEqual(describeError(err, false), { lines: ["imgcopy: something broke (run with --debug for details)"], exitCode: 1 });
+    assert.deepEqual(describeError(err, false), { lines: ["imgcopy: something broke second line (run with --debug for details)"], exitCode: 1 });
     const debug = describeError(err, true).lines;
-    assert.equal(debug[0], "imgcopy: something broke");
+    assert.equal(debug[0], "imgcopy: something broke second line");
     assert.ok(debug.some((l) => l.startsWith("caused by: Error: root cause")));
   });
 });

@@ -1,11 +1,13 @@
 // Runs the imgcopy command (the source tree, through tsx) as a child process, with a clean
 // environment: no user plugin folder, no IMGCOPY_PLUGINS, unless the test sets them.
 import { spawn, type ChildProcess } from "node:child_process";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 // By URL, so that the child finds tsx whatever its working directory.
-const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+export const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 export const fixturePlugin = (name: string): string => fileURLToPath(new URL(`../fixtures/plugins/${name}`, import.meta.url));
 
 export interface CliResult {
@@ -54,4 +56,13 @@ export function imgcopy(args: string[], opts: CliOptions = {}): Promise<CliResul
 /** The lines a result printed on stderr. */
 export function stderrLines(r: CliResult): string[] {
   return r.stderr.split("\n").filter((l) => l !== "");
+}
+
+/** Writes an executable `imgcopy` (running this source tree) into `dir`/bin, for shells to run; returns that bin folder. */
+export async function installImgcopyCommand(dir: string): Promise<string> {
+  const bin = join(dir, "bin");
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, "imgcopy"), `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${MAIN}" "$@"\n`);
+  await chmod(join(bin, "imgcopy"), 0o755);
+  return bin;
 }

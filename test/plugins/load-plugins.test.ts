@@ -4,17 +4,24 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { isImgcopyError } from "../../src/errors.js";
-import { bundledManifestPaths, loadPlugins } from "../../src/plugins.js";
+import { bundledManifestPaths, loadPlugins, lookupTransport, parseReferenceIn, refusedPlugins } from "../../src/plugins.js";
 import { TransportRegistry } from "../../src/registry.js";
 import { tempDir } from "../helpers/tools.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/plugins/${name}`, import.meta.url));
 const NO_USER_ENV = { HOME: "/nonexistent", XDG_CONFIG_HOME: "/nonexistent" };
 
-/** Loads only the named fixture plugins into a fresh registry. */
+/** Loads only the named fixture plugins into a fresh registry; refusals are thrown (strict). */
 function load(paths: string[], registry = new TransportRegistry()): TransportRegistry {
-  loadPlugins({ registry, paths, bundled: false, env: NO_USER_ENV });
+  loadPlugins({ registry, paths, bundled: false, env: NO_USER_ENV, strict: true });
   return registry;
+}
+
+/** Loads the named plugins leniently (the default), collecting the warnings. */
+function loadLenient(paths: string[], registry = new TransportRegistry()): { registry: TransportRegistry; warnings: string[] } {
+  const warnings: string[] = [];
+  loadPlugins({ registry, paths, bundled: false, env: NO_USER_ENV, warn: (m) => warnings.push(m) });
+  return { registry, warnings };
 }
 
 function pluginError(pattern: RegExp): (err: Error) => boolean {
@@ -95,12 +102,26 @@ describe("loadPlugins", () => {
     await assert.rejects(registry.lookup("garbage"), pluginError(/plugin garbage@1\.0\.0: module .*garbage\.js .*is not an ImageTransport/));
   });
 
-  it("refuses a plugin made for another API version", () => {
+  it("skips a plugin made for another API version with one warning, and remembers why", async () => {
+    const { registry, warnings } = loadLenient([fixture("incompatible-api"), fixture("tarball")]);
+    assert.deepEqual(registry.names(), ["tarball"], "the next plugin is still loaded");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^plugin future-plugin@3\.0\.0 \(.*incompatible-api\/plugin\.json\) ignored: requires imgcopy plugin API "\^2\.0\.0", but this imgcopy provides API 1\.0\.0/);
+    const [refused] = refusedPlugins(registry);
+    assert.equal(refused?.name, "future-plugin");
+    assert.equal(refused?.version, "3.0.0");
+    assert.equal(refused?.source, "option");
+    assert.deepEqual(refused?.transports, ["future"]);
+    await assert.rejects(parseReferenceIn(registry, "future:x"), pluginError(/^transport "future" is not available: plugin future-plugin@3\.0\.0 \(.*\) was ignored: requires imgcopy plugin API/));
+    await assert.rejects(lookupTransport(registry, "future"), pluginError(/transport "future" is not available/));
+    await assert.rejects(parseReferenceIn(registry, "other:x"), (e: Error) => isImgcopyError(e) && e.code === "EBADREF" && /unknown transport "other"/.test(e.message));
+  });
+
+  it("with strict, throws the refusal naming plugin, range and host version", () => {
     assert.throws(() => load([fixture("incompatible-api")]), pluginError(/plugin future-plugin@3\.0\.0 .* requires imgcopy plugin API "\^2\.0\.0", but this imgcopy provides API 1\.0\.0/));
   });
 
-  it("refuses a second plugin declaring a taken name, naming both, and declares none of its transports", async () => {
-    const registry = load([fixture("tarball")]);
+  it("skips a second plugin declaring a taken name, naming both, and declares none of its transports", async () => {
     const twin = join(dir.path, "twin");
     await mkdir(twin);
     await writeFile(
@@ -115,12 +136,26 @@ describe("loadPlugins", () => {
         ],
       }),
     );
-    assert.throws(() => load([twin], registry), pluginError(/plugin twin@2\.0\.0 .* declares transport "tarball", which plugin imgcopy-tarball@1\.2\.0 \(.*tarball\/plugin\.json\) already declares/));
-    assert.equal(registry.has("fresh"), false);
+    assert.throws(() => load([fixture("tarball"), twin]), pluginError(/plugin twin@2\.0\.0 .* declares transport "tarball", which plugin imgcopy-tarball@1\.2\.0 \(.*tarball\/plugin\.json\) already declares/));
+    const { registry, warnings } = loadLenient([fixture("tarball"), twin]);
+    assert.deepEqual(registry.names(), ["tarball"]);
+    assert.match(warnings[0] ?? "", /^plugin twin@2\.0\.0 \(.*twin\/plugin\.json\) ignored: declares transport "tarball", which plugin imgcopy-tarball@1\.2\.0/);
+    await assert.rejects(parseReferenceIn(registry, "fresh:x"), pluginError(/transport "fresh" is not available: plugin twin@2\.0\.0 .* already declares/));
+    assert.equal((await parseReferenceIn(registry, "tarball:/tmp/x.tar")).toString(), "tarball:/tmp/x.tar", "the first plugin keeps the name");
   });
 
-  it("refuses a malformed plugin.json naming the file", () => {
+  it("skips a malformed plugin.json naming the file (strict: throws)", () => {
     assert.throws(() => load([fixture("malformed-json")]), pluginError(/plugin manifest .*malformed-json\/plugin\.json: not valid JSON/));
+    const { registry, warnings } = loadLenient([fixture("malformed-json")]);
+    assert.match(warnings[0] ?? "", /^plugin malformed-json \(.*malformed-json\/plugin\.json\) ignored: not valid JSON/);
+    assert.equal(refusedPlugins(registry)[0]?.version, undefined);
+  });
+
+  it("warns about a refused plugin once, however often the plugins are loaded", () => {
+    const { registry, warnings } = loadLenient([fixture("incompatible-api")]);
+    loadPlugins({ registry, paths: [fixture("incompatible-api")], bundled: false, env: NO_USER_ENV, warn: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1);
+    assert.equal(refusedPlugins(registry).length, 1);
   });
 
   it("loads one manifest once, however many ways it is named", async () => {

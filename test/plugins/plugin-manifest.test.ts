@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isImgcopyError } from "../../src/errors.js";
-import { checkApiCompatibility, readPluginManifest, type PluginManifest } from "../../src/plugins/plugin-manifest.js";
+import { PluginRefusal, checkApiCompatibility, readPluginManifest, type PluginManifest } from "../../src/plugins/plugin-manifest.js";
 import { tempDir } from "../helpers/tools.js";
 
 const VALID = {
@@ -37,6 +37,9 @@ async function refusal(content: unknown): Promise<string> {
     assert.ok(isImgcopyError(err) && err.code === "EPLUGIN", `expected a PluginError, got ${String(err)}`);
     assert.ok(!err.message.includes("\n"), "one line");
     assert.ok(err.message.includes(path), `names the file: ${err.message}`);
+    // The reason alone (for "plugin X (PATH) ignored: REASON" warnings) is the message after the file.
+    assert.ok(err instanceof PluginRefusal && err.manifestPath === path, "a PluginRefusal naming the file");
+    assert.equal(err.message, `plugin manifest ${path}: ${err.reason}`);
     return err.message;
   }
   assert.fail("the manifest was accepted");
@@ -103,7 +106,9 @@ describe("checkApiCompatibility", () => {
         err.message.includes("plugin demo@1.0.0") &&
         err.message.includes('"^2.0.0"') &&
         err.message.includes("provides API 1.0.0") &&
-        err.message.includes("/p/plugin.json"),
+        err.message.includes("/p/plugin.json") &&
+        err instanceof PluginRefusal &&
+        err.reason.startsWith('requires imgcopy plugin API "^2.0.0"'),
     );
   });
 

@@ -1,23 +1,29 @@
 // `imgcopy [copy] SRC DEST`: copies an image. Progress goes to stderr; stdout stays free for the
 // image itself (`imgcopy oci:x docker-archive:/dev/stdout > a.tar`).
 import type { CommandModule } from "yargs";
-import { defaultRegistry } from "../../registry.js";
 import type { ProgressEvent } from "../../types.js";
 import { InterruptedError } from "../error-report.js";
-import { loadCliPlugins, systemContextFrom, type GlobalArgs } from "../global-options.js";
+import { loadCliPlugins, parseCliReference, systemContextFrom, warn, type GlobalArgs } from "../global-options.js";
 import { abortOnSignals } from "../interrupt.js";
 import { addCopyOptions, engineOptionsFrom, withCopyContext, type CopyArgs } from "./copy-options.js";
+import { checkDigestfile, ignoredAnnotationWarning, ignoredCommitOptionsWarning, nameReferenceIn } from "./copy-checks.js";
 
 export function copyCommand(command: string, describe: string): CommandModule<GlobalArgs, CopyArgs> {
   return { command, describe, builder: addCopyOptions, handler: runCopy };
 }
 
+// Longer than any copy waits between two events; only keeps the process alive (see runCopy).
+const KEEP_ALIVE_MS = 1 << 30;
+
 async function runCopy(args: CopyArgs): Promise<void> {
   const ctx = withCopyContext(systemContextFrom(args), args);
   const engineOptions = engineOptionsFrom(args);
+  if (args.digestfile !== undefined) await checkDigestfile(args.digestfile);
   await loadCliPlugins(args);
-  const src = await defaultRegistry.parseReference(args.src);
-  const dest = await defaultRegistry.parseReference(args.dest);
+  const src = await parseCliReference(args.src);
+  const dest = await parseCliReference(args.dest);
+  const ignored = ignoredCommitOptionsWarning(args, src);
+  if (ignored) warn(ignored);
 
   // The engine and the renderers are loaded only by the commands that copy.
   const [{ copyImage }, { createProgressRenderer }, { writeFileAtomic }] = await Promise.all([
@@ -27,6 +33,9 @@ async function runCopy(args: CopyArgs): Promise<void> {
   ]);
   const progress = createProgressRenderer(args.progress, args.quiet, process.stderr);
   const interrupt = abortOnSignals();
+  // A source that stalls without a pending handle (a stream waiting on nothing) would let Node end the
+  // process mid-copy (exit 13, temp files left); a ref'd timer keeps it alive so SIGINT can abort cleanly.
+  const keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
   try {
     const result = await copyImage(src, dest, {
       ...engineOptions,
@@ -36,13 +45,16 @@ async function runCopy(args: CopyArgs): Promise<void> {
       signal: interrupt.signal,
     });
     progress.finish();
+    const annotation = ignoredAnnotationWarning(args, src, result.mediaType);
+    if (annotation) warn(annotation);
     if (args.digestfile !== undefined) await writeFileAtomic(args.digestfile, result.manifestDigest);
   } catch (err) {
     progress.finish();
     const sig = interrupt.received();
     if (sig) throw new InterruptedError(sig, { cause: err });
-    throw err;
+    throw nameReferenceIn(err, [dest, src]);
   } finally {
+    clearInterval(keepAlive);
     interrupt.dispose();
   }
 }

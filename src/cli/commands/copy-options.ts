@@ -1,13 +1,15 @@
 // The copy command's flags, spelled as skopeo copy and buildah commit spell them, and what they
 // become: engine options and the destination's SystemContext.
-import type { Argv } from "yargs";
+import type { Argv, Options } from "yargs";
 import { UsageError } from "../../errors.js";
 import type { CommitOptions, SystemContext } from "../../types.js";
-import { nonNegative, type GlobalArgs } from "../global-options.js";
+import { PROGRESS_MODES, nonNegative, type GlobalArgs, type ProgressMode } from "../global-options.js";
 
 export interface CopyArgs extends GlobalArgs {
   src: string;
   dest: string;
+  quiet: boolean;
+  progress: ProgressMode;
   format?: "oci" | "v2s2";
   destCompress?: boolean;
   destDecompress?: boolean;
@@ -28,31 +30,54 @@ export interface CopyArgs extends GlobalArgs {
   change?: string[];
 }
 
+// The instructions the container-copy transport applies (it warns about and skips ONBUILD: OCI configs have no such field).
+const CHANGE_INSTRUCTIONS = "CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR";
+
+const PROGRESS_OPTIONS = {
+  quiet: { alias: "q", type: "boolean", default: false, describe: "print no progress" },
+  progress: {
+    choices: PROGRESS_MODES,
+    default: "auto",
+    describe: "progress on stderr: bars on a terminal, lines otherwise (auto), JSON lines, or none",
+  },
+} as const satisfies Record<string, Options>;
+
+const TRANSFER_OPTIONS = {
+  format: { alias: "f", choices: ["oci", "v2s2"], describe: "manifest type of the destination image" },
+  "dest-compress": { type: "boolean", describe: "compress layers written to the destination" },
+  "dest-decompress": { type: "boolean", describe: "decompress layers written to the destination" },
+  "dest-compress-format": { type: "string", describe: "compression for the destination: gzip or zstd" },
+  "dest-compress-level": { type: "number", describe: "compression level for the destination" },
+  "dest-oci-accept-uncompressed-layers": { type: "boolean", default: false, describe: "oci: keep uncompressed layers uncompressed" },
+  "preserve-digests": { type: "boolean", default: false, describe: "fail rather than change any digest" },
+  "remove-signatures": { type: "boolean", default: false, describe: "do not copy signatures" },
+  "additional-tag": { type: "string", array: true, describe: "docker-archive: extra NAME:TAG; repeatable" },
+  all: { alias: "a", type: "boolean", default: false, describe: "copy every image of a list or index" },
+  digestfile: { type: "string", describe: "write the manifest digest to this file" },
+} as const satisfies Record<string, Options>;
+
+/** The flags that only a container-copy/containers-storage source applies (buildah commit's). */
+export const COMMIT_OPTIONS = {
+  "created-by": { type: "string", describe: "the history entry's created_by" },
+  author: { type: "string", describe: "the image's author" },
+  message: { alias: "m", type: "string", describe: "the history entry's comment" },
+  "omit-history": { type: "boolean", default: false, describe: "write no history" },
+  timestamp: { type: "number", describe: "created time, seconds since the epoch (default: SOURCE_DATE_EPOCH or now)" },
+  annotation: { type: "string", array: true, describe: "manifest annotation KEY=VALUE (OCI manifests only); repeatable" },
+  change: { alias: "c", type: "string", array: true, describe: `Dockerfile instruction for the config (${CHANGE_INSTRUCTIONS}); repeatable` },
+} as const satisfies Record<string, Options>;
+
+/** Every flag of the copy command (besides the global ones), for the parser, the unknown-option check and completion. */
+export const COPY_OPTIONS = { ...TRANSFER_OPTIONS, ...COMMIT_OPTIONS, ...PROGRESS_OPTIONS } as const satisfies Record<string, Options>;
+
 export function addCopyOptions(y: Argv<GlobalArgs>): Argv<CopyArgs> {
   return y
     .positional("src", { type: "string", describe: "source image, TRANSPORT:DETAILS (e.g. oci:./in:latest)" })
     .positional("dest", { type: "string", describe: "destination image, TRANSPORT:DETAILS (e.g. dir:./out)" })
-    .group(["format", "dest-compress", "dest-decompress", "dest-compress-format", "dest-compress-level",
-      "dest-oci-accept-uncompressed-layers", "preserve-digests", "remove-signatures", "additional-tag", "all", "digestfile"], "Copy:")
-    .option("format", { alias: "f", choices: ["oci", "v2s2"] as const, describe: "manifest type of the destination image" })
-    .option("dest-compress", { type: "boolean", describe: "compress layers written to the destination" })
-    .option("dest-decompress", { type: "boolean", describe: "decompress layers written to the destination" })
-    .option("dest-compress-format", { type: "string", describe: "compression for the destination: gzip or zstd" })
-    .option("dest-compress-level", { type: "number", describe: "compression level for the destination" })
-    .option("dest-oci-accept-uncompressed-layers", { type: "boolean", default: false, describe: "oci: keep uncompressed layers uncompressed" })
-    .option("preserve-digests", { type: "boolean", default: false, describe: "fail rather than change any digest" })
-    .option("remove-signatures", { type: "boolean", default: false, describe: "do not copy signatures" })
-    .option("additional-tag", { type: "string", array: true, describe: "docker-archive: extra NAME:TAG; repeatable" })
-    .option("all", { alias: "a", type: "boolean", default: false, describe: "copy every image of a list or index" })
-    .option("digestfile", { type: "string", describe: "write the manifest digest to this file" })
-    .group(["created-by", "author", "message", "omit-history", "timestamp", "annotation", "change"], "Commit (container-copy):")
-    .option("created-by", { type: "string", describe: "the history entry's created_by" })
-    .option("author", { type: "string", describe: "the image's author" })
-    .option("message", { alias: "m", type: "string", describe: "the history entry's comment" })
-    .option("omit-history", { type: "boolean", default: false, describe: "write no history" })
-    .option("timestamp", { type: "number", describe: "created time, seconds since the epoch (default: SOURCE_DATE_EPOCH or now)" })
-    .option("annotation", { type: "string", array: true, describe: "manifest annotation KEY=VALUE; repeatable" })
-    .option("change", { alias: "c", type: "string", array: true, describe: "Dockerfile instruction for the config (ENV, CMD, LABEL, ...); repeatable" })
+    .options(COPY_OPTIONS)
+    .group(Object.keys(TRANSFER_OPTIONS), "Copy:")
+    .group(Object.keys(COMMIT_OPTIONS), "Commit (container-copy):")
+    .group(Object.keys(PROGRESS_OPTIONS), "Progress:")
     .conflicts("dest-compress", "dest-decompress") as unknown as Argv<CopyArgs>; // yargs infers kebab and camel keys both
 }
 

@@ -1,6 +1,6 @@
 // `imgcopy list TRANSPORT:LOCATION`: what a location holds (a store's containers and images), for
 // transports that can tell.
-import type { Argv, CommandModule } from "yargs";
+import type { Argv, CommandModule, Options } from "yargs";
 import { UnsupportedError } from "../../errors.js";
 import { defaultRegistry } from "../../registry.js";
 import { loadCliPlugins, systemContextFrom, type GlobalArgs } from "../global-options.js";
@@ -12,20 +12,25 @@ interface ListArgs extends GlobalArgs {
   json: boolean;
 }
 
+export const LIST_OPTIONS = {
+  json: { type: "boolean", default: false, describe: "print JSON" },
+} as const satisfies Record<string, Options>;
+
 export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   command: "list <location>",
   describe: "list what a location holds, e.g. list container-copy: (a store's containers and images)",
   builder: (y) =>
     y
       .positional("location", { type: "string", demandOption: true, describe: "TRANSPORT:LOCATION, or just TRANSPORT" })
-      .option("json", { type: "boolean", default: false, describe: "print JSON" }) as unknown as Argv<ListArgs>, // yargs infers kebab and camel keys both
+      .options(LIST_OPTIONS) as unknown as Argv<ListArgs>, // yargs infers kebab and camel keys both
   handler: async (args) => {
     const ctx = systemContextFrom(args);
     await loadCliPlugins(args);
     const colon = args.location.indexOf(":");
     const name = colon < 0 ? args.location : args.location.slice(0, colon);
     const location = colon < 0 ? "" : args.location.slice(colon + 1);
-    const transport = await defaultRegistry.lookup(name);
+    const { lookupTransport } = await import("../../plugins.js");
+    const transport = await lookupTransport(defaultRegistry, name);
     if (typeof transport.list !== "function") {
       throw new UnsupportedError(`transport "${name}" cannot list what a location holds`);
     }

@@ -1,7 +1,7 @@
 // Live progress on a terminal: one row per item, redrawn in place with ANSI cursor moves, at most
 // once per interval so that a fast copy does not spend its time drawing.
 import type { ProgressEvent } from "../../types.js";
-import { formatBytes, itemTitle } from "./progress-label.js";
+import { formatBytes, itemKey, itemTitle } from "./progress-label.js";
 import type { ProgressOutput, ProgressRenderer } from "./progress-renderer.js";
 
 const INTERVAL_MS = 100;
@@ -9,6 +9,7 @@ const CURSOR_UP = (n: number): string => `\x1b[${n}A`;
 const CLEAR_LINE = "\x1b[2K";
 
 interface Row {
+  kind: ProgressEvent["kind"];
   title: string;
   bytes: number;
   total: number;
@@ -24,13 +25,13 @@ export class ProgressBars implements ProgressRenderer {
   constructor(private readonly out: ProgressOutput) {}
 
   onEvent(event: ProgressEvent): void {
-    const key = `${event.kind}:${event.digest ?? ""}`;
+    const key = itemKey(event);
     const row = this.rows.get(key);
     if (row) {
       // A late "progress" must not undo "done".
       if (row.state !== "done" && row.state !== "skipped") Object.assign(row, { bytes: event.bytes, total: event.total, state: event.state });
     } else {
-      this.rows.set(key, { title: itemTitle(event), bytes: event.bytes, total: event.total, state: event.state });
+      this.rows.set(key, { kind: event.kind, title: itemTitle(event), bytes: event.bytes, total: event.total, state: event.state });
     }
     this.schedule();
   }
@@ -65,6 +66,7 @@ export class ProgressBars implements ProgressRenderer {
 }
 
 export function renderRow(row: Row, width: number): string {
+  if (row.kind === "image") return row.state === "done" ? `${row.title} done` : row.title;
   if (row.state === "done") return row.title.startsWith("Copying") ? `${row.title} done` : row.title;
   if (row.state === "skipped") return `${row.title} skipped: already exists`;
   if (!row.title.startsWith("Copying")) return row.title;

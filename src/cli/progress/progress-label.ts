@@ -9,18 +9,25 @@ export function shortId(event: ProgressEvent): string {
   return d === undefined ? "" : digestHex(d).slice(0, 12);
 }
 
-/** "Copying blob 1a2b3c4d5e6f", "Copying config ...", "Writing manifest to image destination". */
+/** "Copying blob 1a2b3c4d5e6f", "Copying image 1a2b3c4d5e6f (1/2)", "Writing manifest to image destination". */
 export function itemTitle(event: ProgressEvent): string {
   switch (event.kind) {
     case "blob":
       return `Copying blob ${shortId(event)}`;
     case "config":
       return `Copying config ${shortId(event)}`;
+    case "image":
+      return `Copying image ${shortId(event)}${event.position !== undefined && event.count !== undefined ? ` (${event.position}/${event.count})` : ""}`;
     case "manifest":
-      return "Writing manifest to image destination";
+      return event.list ? "Writing manifest list to image destination" : "Writing manifest to image destination";
     case "signatures":
-      return "Storing signatures";
+      return event.list ? "Storing list signatures" : "Storing signatures";
   }
+}
+
+/** What tells one item from another in a stream of events (a list copy writes one manifest per image, then the list's). */
+export function itemKey(event: ProgressEvent): string {
+  return `${event.kind}:${event.list ? "list:" : ""}${event.digest ?? ""}`;
 }
 
 /** Bytes in binary units, as progress bars show them. */

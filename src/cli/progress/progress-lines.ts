@@ -1,6 +1,6 @@
 // Plain progress for logs and pipes: one line per item when it completes, nothing in between.
 import type { ProgressEvent } from "../../types.js";
-import { itemTitle } from "./progress-label.js";
+import { itemKey, itemTitle } from "./progress-label.js";
 import type { ProgressOutput, ProgressRenderer } from "./progress-renderer.js";
 
 export class ProgressLines implements ProgressRenderer {
@@ -10,9 +10,9 @@ export class ProgressLines implements ProgressRenderer {
 
   onEvent(event: ProgressEvent): void {
     const title = itemTitle(event);
-    if (event.kind === "manifest" || event.kind === "signatures") {
+    if (event.kind === "image" || event.kind === "manifest" || event.kind === "signatures") {
       // Announced once, when it begins (a list copy writes one manifest per image: each has its line).
-      const key = `${event.kind}:${event.digest ?? ""}`;
+      const key = itemKey(event);
       if (this.announced.has(key)) return;
       this.announced.add(key);
       this.out.write(`${title}\n`);

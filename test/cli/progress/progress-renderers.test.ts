@@ -23,7 +23,65 @@ const copyEvents: ProgressEvent[] = [
   { kind: "manifest", bytes: 300, total: 300, state: "done" },
 ];
 
+const IMAGE1 = `sha256:111111aaaaaa${"3".repeat(52)}`;
+const IMAGE2 = `sha256:222222bbbbbb${"4".repeat(52)}`;
+const LIST = `sha256:333333cccccc${"5".repeat(52)}`;
+
+/** What copy-all-instances reports for a list of two images sharing no layer. */
+const listEvents: ProgressEvent[] = [
+  { kind: "image", digest: IMAGE1, position: 1, count: 2, bytes: 0, total: -1, state: "start" },
+  { kind: "blob", digest: LAYER, bytes: 2048, total: 2048, state: "done" },
+  { kind: "manifest", digest: IMAGE1, bytes: 0, total: 300, state: "start" },
+  { kind: "manifest", digest: IMAGE1, bytes: 300, total: 300, state: "done" },
+  { kind: "image", digest: IMAGE1, position: 1, count: 2, bytes: 0, total: -1, state: "done" },
+  { kind: "image", digest: IMAGE2, position: 2, count: 2, bytes: 0, total: -1, state: "start" },
+  { kind: "blob", digest: LAYER2, bytes: 10, total: 10, state: "done" },
+  { kind: "manifest", digest: IMAGE2, bytes: 0, total: 300, state: "start" },
+  { kind: "manifest", digest: IMAGE2, bytes: 300, total: 300, state: "done" },
+  { kind: "image", digest: IMAGE2, position: 2, count: 2, bytes: 0, total: -1, state: "done" },
+  { kind: "manifest", digest: LIST, list: true, bytes: 0, total: 500, state: "start" },
+  { kind: "manifest", digest: LIST, list: true, bytes: 500, total: 500, state: "done" },
+];
+
 describe("progress renderers", () => {
+  it("lines, --all: each image announced with its place, each manifest written, then the list", () => {
+    const out = capture();
+    const r = createProgressRenderer("lines", false, out);
+    for (const e of listEvents) r.onEvent(e);
+    assert.equal(
+      out.text,
+      [
+        "Copying image 111111aaaaaa (1/2)",
+        "Copying blob 1a2b3c4d5e6f done",
+        "Writing manifest to image destination",
+        "Copying image 222222bbbbbb (2/2)",
+        "Copying blob abcdefabcdef done",
+        "Writing manifest to image destination",
+        "Writing manifest list to image destination",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("bars, --all: a row per image and per manifest, the list's last", () => {
+    const out = capture(true);
+    const r = createProgressRenderer("bars", false, out);
+    for (const e of listEvents) r.onEvent(e);
+    r.finish();
+    const ESC = String.fromCharCode(27);
+    const rows = out.text.split("\n").filter((l) => l !== "").map((l) => l.replace(new RegExp(`^(${ESC}\\[\\d+A)?\r${ESC}\\[2K`), ""));
+    assert.deepEqual(rows, [
+      "Copying image 111111aaaaaa (1/2) done",
+      "Copying blob 1a2b3c4d5e6f done",
+      "Writing manifest to image destination",
+      "Copying image 222222bbbbbb (2/2) done",
+      "Copying blob abcdefabcdef done",
+      "Writing manifest to image destination",
+      "Writing manifest list to image destination",
+    ]);
+  });
+
+
   it("lines: one plain line per finished item, skopeo's wording", () => {
     const out = capture();
     const r = createProgressRenderer("auto", false, out);

@@ -1,0 +1,78 @@
+// The verbs and the flags each takes, as data: the parser's builders, the unknown-option check and
+// shell completion all read this one table, so they cannot disagree.
+import type { Options } from "yargs";
+import { COPY_OPTIONS } from "./commands/copy-options.js";
+import { INSPECT_OPTIONS } from "./commands/inspect-command.js";
+import { LIST_OPTIONS } from "./commands/list-command.js";
+import { TRANSPORTS_OPTIONS } from "./commands/transports-command.js";
+import { GLOBAL_OPTIONS } from "./global-options.js";
+
+export type Verb = "copy" | "inspect" | "list" | "transports" | "completion";
+export const VERBS: readonly Verb[] = ["copy", "inspect", "list", "transports", "completion"];
+
+/** What `imgcopy completion` takes besides the global flags. */
+export const COMPLETION_SHELLS = ["bash", "zsh"] as const;
+
+type OptionTable = Readonly<Record<string, Options>>;
+
+// yargs' own flags, taken by every command.
+const BUILTIN_OPTIONS: OptionTable = {
+  help: { alias: "h", type: "boolean", describe: "show help" },
+  version: { alias: "v", type: "boolean", describe: "show the version" },
+};
+
+const VERB_OPTIONS: Record<Verb, OptionTable> = {
+  copy: COPY_OPTIONS,
+  inspect: INSPECT_OPTIONS,
+  list: LIST_OPTIONS,
+  transports: TRANSPORTS_OPTIONS,
+  completion: {},
+};
+
+/** How many SRC/DEST-like arguments each verb takes. */
+export const VERB_POSITIONALS: Record<Verb, number> = { copy: 2, inspect: 1, list: 1, transports: 0, completion: 1 };
+
+export function isVerb(word: string): word is Verb {
+  return (VERBS as readonly string[]).includes(word);
+}
+
+/** A flag as the command line may spell it. */
+export interface OptionSpec {
+  name: string;
+  /** Long spellings other than `name` (aliases of two letters or more). */
+  longAliases: string[];
+  /** One-letter aliases. */
+  shorts: string[];
+  takesValue: boolean;
+  boolean: boolean;
+  choices: readonly string[];
+  hidden: boolean;
+  describe: string;
+}
+
+/** The flags `verb` accepts: the global ones, yargs' help/version and its own. */
+export function optionsOf(verb: Verb): OptionSpec[] {
+  return [...specs(GLOBAL_OPTIONS), ...specs(BUILTIN_OPTIONS), ...specs(VERB_OPTIONS[verb])];
+}
+
+/** Every flag of every verb (to know which flags take a value before the verb is known). */
+export function allOptions(): OptionSpec[] {
+  return VERBS.flatMap((v) => optionsOf(v));
+}
+
+function specs(table: OptionTable): OptionSpec[] {
+  return Object.entries(table).map(([name, o]) => {
+    const aliases = o.alias === undefined ? [] : Array.isArray(o.alias) ? (o.alias as string[]) : [o.alias as string];
+    const boolean = o.type === "boolean";
+    return {
+      name,
+      longAliases: aliases.filter((a) => a.length > 1),
+      shorts: aliases.filter((a) => a.length === 1),
+      takesValue: !boolean,
+      boolean,
+      choices: (o.choices as readonly string[] | undefined) ?? [],
+      hidden: o.hidden === true,
+      describe: typeof o.describe === "string" ? o.describe : "",
+    };
+  });
+}

@@ -2,9 +2,10 @@
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptInputError, NotFoundError, describeFsError } from "../../src/errors.js";
+import { guessManifestMediaType } from "../../src/manifest/guess-media-type.js";
+import { parseJsonObject } from "../../src/manifest/parse-manifest.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { blobFile, manifestFile, readDirVersion, signatureFile } from "./dir-layout.js";
-import { manifestMediaType } from "./manifest-media-type.js";
 import type { DirReference } from "./reference.js";
 
 /** A manifest is small; refuse to buffer a huge file named manifest.json (same bound as containers/image). */
@@ -46,7 +47,7 @@ export class DirImageSource implements ImageSource {
     } catch (err) {
       throw describeFsError(err, `${what}: ${instance ? `manifest ${instance}` : "manifest"} (${path})`);
     }
-    return { bytes, mediaType: manifestMediaType(bytes, `${what}: ${path}`) };
+    return { bytes, mediaType: guessManifestMediaType(parseJsonObject(bytes, `${what}: ${path}`)) };
   }
 
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {

@@ -4,10 +4,10 @@ import { pipeline } from "node:stream/promises";
 import { sha256 } from "../../src/digest.js";
 import { CorruptInputError, DigestMismatchError, UnsupportedError, isImgcopyError } from "../../src/errors.js";
 import { DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR } from "../../src/manifest/media-types.js";
+import { MAGIC_LENGTH, compressionOfMagic } from "../../src/compression/detect-compression.js";
 import type { Digest } from "../../src/types.js";
 import { readRange } from "./archive-input.js";
 import { chooseManifestItem, parseArchiveManifest } from "./archive-manifest.js";
-import { MAGIC_LENGTH, detectCompression } from "./compression-magic.js";
 import type { NamedTagged } from "./docker-reference.js";
 import type { TarEntry, TarIndex } from "./tar-index.js";
 
@@ -103,7 +103,7 @@ function parseDiffIds(bytes: Buffer, what: string): string[] {
 /** Media type and digest of a layer; hashes it (one streaming pass) when its name does not say. */
 async function describeLayer(index: TarIndex, entry: TarEntry, name: string): Promise<ArchiveLayer> {
   const head = await index.read({ ...entry, size: Math.min(entry.size, MAGIC_LENGTH) }, MAGIC_LENGTH);
-  const kind = detectCompression(head);
+  const kind = compressionOfMagic(head);
   if (kind !== "none" && kind !== "gzip") {
     throw new UnsupportedError(`${index.label}: layer ${name} is ${kind}-compressed, which a Docker v2s2 manifest cannot describe`);
   }

@@ -16,14 +16,15 @@ export interface ArchiveInput {
   cleanup(): Promise<void>;
 }
 
-export async function openArchiveInput(path: string, env: NodeJS.ProcessEnv | undefined): Promise<ArchiveInput> {
+/** `label` ("docker-archive:PATH") names the archive in errors. */
+export async function openArchiveInput(path: string, label: string, env: NodeJS.ProcessEnv | undefined): Promise<ArchiveInput> {
   let st;
   try {
     st = await stat(path);
   } catch (err) {
-    throw describeFsError(err, path);
+    throw describeFsError(err, label);
   }
-  if (st.isDirectory()) throw new UnsupportedError(`${path}: is a directory; docker-archive needs a tar file`);
+  if (st.isDirectory()) throw new UnsupportedError(`${label}: ${path} is a directory; docker-archive needs a tar file`);
   if (st.isFile()) return { path, cleanup: async () => {} };
   const dir = await mkdtemp(join(env?.TMPDIR || tmpdir(), "imgcopy-docker-archive-"));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
@@ -32,7 +33,7 @@ export async function openArchiveInput(path: string, env: NodeJS.ProcessEnv | un
     await pipeline(await openReadable(path), createWriteStream(spool, { flags: "wx", mode: 0o600 }));
   } catch (err) {
     await cleanup();
-    throw describeFsError(err, path);
+    throw describeFsError(err, label);
   }
   return { path: spool, cleanup };
 }

@@ -1,5 +1,6 @@
-// Where a docker-archive goes: a regular file is replaced atomically (temp file beside it, then
-// rename); a pipe, a device or /dev/stdout gets the tar streamed straight into it at commit.
+// Where a docker-archive goes: a new (or empty) regular file is written atomically (temp file beside
+// it, then rename); a pipe, a device or /dev/stdout gets the tar streamed straight into it at commit.
+// A non-empty file is refused, as skopeo does: an archive is never modified or silently replaced.
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, open, realpath, rename, rm, stat } from "node:fs/promises";
@@ -9,7 +10,7 @@ import { join, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
-import { UnsupportedError, describeFsError } from "../../src/errors.js";
+import { IOError, UnsupportedError, describeFsError, type ImgcopyError } from "../../src/errors.js";
 import { isSpecialPath, ownFdOf } from "./process-fd.js";
 
 export class ArchiveOutput {
@@ -18,6 +19,8 @@ export class ArchiveOutput {
   private constructor(
     /** The path as the user named it. */
     readonly path: string,
+    /** "docker-archive:PATH": how errors name the output. */
+    readonly label: string,
     /** The file a rename replaces (mode "replace"), or the path to stream into. */
     readonly target: string,
     readonly mode: "replace" | "stream",
@@ -25,25 +28,27 @@ export class ArchiveOutput {
     readonly blobDir: string,
   ) {}
 
-  static async open(path: string, env: NodeJS.ProcessEnv | undefined): Promise<ArchiveOutput> {
+  /** Refuses an existing non-empty regular file before anything is written; `label` names PATH in errors. */
+  static async open(path: string, label: string, env: NodeJS.ProcessEnv | undefined): Promise<ArchiveOutput> {
     let st;
     try {
       st = await stat(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(err, path);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(err, label);
     }
-    if (st?.isDirectory()) throw new UnsupportedError(`${path}: is a directory; docker-archive writes a tar file`);
+    if (st?.isDirectory()) throw new UnsupportedError(`${label}: ${path} is a directory; docker-archive writes a tar file`);
     const target = st ? await realpath(path).catch(() => resolve(path)) : resolve(path);
     if (st && (!st.isFile() || isSpecialPath(path) || isSpecialPath(target))) {
-      return new ArchiveOutput(path, path, "stream", await tempBlobDir(env));
+      return new ArchiveOutput(path, label, path, "stream", await tempBlobDir(env));
     }
+    if (st && st.size > 0) throw existingArchiveError(path, label);
     try {
-      return new ArchiveOutput(path, target, "replace", await makeTempDirBeside(target));
+      return new ArchiveOutput(path, label, target, "replace", await makeTempDirBeside(target));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
-      // An existing file in a folder we may not create files in can still be overwritten in place.
-      if (st && ["EACCES", "EPERM", "EROFS"].includes(code)) return new ArchiveOutput(path, path, "stream", await tempBlobDir(env));
-      throw describeFsError(err, path);
+      // An existing (empty) file in a folder we may not create files in can still be written in place.
+      if (st && ["EACCES", "EPERM", "EROFS"].includes(code)) return new ArchiveOutput(path, label, path, "stream", await tempBlobDir(env));
+      throw describeFsError(err, label);
     }
   }
 
@@ -54,7 +59,10 @@ export class ArchiveOutput {
       else await this.stream(chunks);
     } catch (err) {
       await this.removeTempFile();
-      throw describeFsError(err, this.path);
+      if ((err as NodeJS.ErrnoException).code === "EPIPE") {
+        throw new IOError(`${this.label}: the reader closed the pipe early`, { cause: err, path: this.path });
+      }
+      throw describeFsError(err, this.label);
     }
   }
 
@@ -68,6 +76,9 @@ export class ArchiveOutput {
     } finally {
       await fh.close();
     }
+    // Another writer may have filled PATH since open(): never replace what it wrote.
+    const now = await stat(this.target).catch(() => undefined);
+    if (now?.isFile() && now.size > 0) throw existingArchiveError(this.path, this.label);
     await rename(this.tempFile, this.target);
     this.tempFile = undefined;
   }
@@ -96,6 +107,10 @@ export class ArchiveOutput {
     if (this.tempFile !== undefined) await rm(this.tempFile, { force: true });
     this.tempFile = undefined;
   }
+}
+
+function existingArchiveError(path: string, label: string): ImgcopyError {
+  return new UnsupportedError(`${label}: ${path} exists and is not empty; docker-archive does not modify existing archives (remove it first)`);
 }
 
 async function tempBlobDir(env: NodeJS.ProcessEnv | undefined): Promise<string> {

@@ -1,17 +1,17 @@
-// Writes one image as a docker-archive (docker load format). Blobs wait in a temp folder, hashed as
-// they arrive; commit() writes the tar in one go (atomically for a regular file).
+// Writes one image as a docker-archive (docker load format) into a new file, a pipe or a device.
+// Blobs wait in a temp folder, hashed as they arrive; commit() writes the tar in one go (atomically for a file).
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { MAGIC_LENGTH, compressionOfMagic } from "../../src/compression/detect-compression.js";
 import { DigestingStream, digestHex, isDigest } from "../../src/digest.js";
 import { CorruptInputError, DigestMismatchError, NotFoundError, UnsupportedError, UsageError, describeFsError } from "../../src/errors.js";
 import { DOCKER_MANIFEST } from "../../src/manifest/media-types.js";
 import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
 import { ArchiveOutput } from "./archive-output.js";
-import { MAGIC_LENGTH, detectCompression } from "./compression-magic.js";
 import { formatNamedTagged, parseNamedTagged, type NamedTagged } from "./docker-reference.js";
 import { dockerSaveEntries, type StoredBlob } from "./docker-save-layout.js";
 import type { DockerArchiveReference } from "./reference.js";
@@ -43,7 +43,7 @@ export class DockerArchiveDestination implements ImageDestination {
       const tag = parseNamedTagged(text, "additional tag");
       if (!tags.some((t) => formatNamedTagged(t) === formatNamedTagged(tag))) tags.push(tag);
     }
-    const output = await ArchiveOutput.open(reference.path, ctx.env);
+    const output = await ArchiveOutput.open(reference.path, reference.archiveLabel, ctx.env);
     return new DockerArchiveDestination(reference, output, tags);
   }
 
@@ -79,7 +79,7 @@ export class DockerArchiveDestination implements ImageDestination {
       }
       const path = join(this.output.blobDir, digestHex(digest));
       await rename(incoming, path);
-      const compression = opts.isConfig ? undefined : detectCompression(sniffer.head);
+      const compression = opts.isConfig ? undefined : compressionOfMagic(sniffer.head);
       const stored: BlobInfo = { digest, size };
       if (info.mediaType !== undefined) stored.mediaType = info.mediaType;
       if (compression === "none" || compression === "gzip" || compression === "zstd") stored.compression = compression;

@@ -16,6 +16,11 @@ export class DockerArchiveReference implements ImageReference {
     readonly sourceIndex: number | undefined,
   ) {}
 
+  /** "docker-archive:PATH": how errors about the archive file name it. */
+  get archiveLabel(): string {
+    return `${this.transport.name}:${this.path}`;
+  }
+
   toString(): string {
     return `${this.transport.name}:${this.stringWithinTransport()}`;
   }

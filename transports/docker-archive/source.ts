@@ -35,9 +35,9 @@ export class DockerArchiveSource implements ImageSource {
 
   /** Opens the archive (spooling a pipe to a temp file), indexes it and picks the image. */
   static async open(reference: DockerArchiveReference, ctx: SystemContext): Promise<DockerArchiveSource> {
-    const input = await openArchiveInput(reference.path, ctx.env);
+    const input = await openArchiveInput(reference.path, reference.archiveLabel, ctx.env);
     try {
-      const index = await TarIndex.scan(input.path, reference.path);
+      const index = await TarIndex.scan(input.path, reference.archiveLabel);
       const image = await loadArchiveImage(index, { named: reference.named, index: reference.sourceIndex });
       return new DockerArchiveSource(reference, input, index, image);
     } catch (err) {

@@ -3,14 +3,6 @@ import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isDigest, digestHex } from "../../src/digest.js";
 import { CorruptInputError, describeFsError } from "../../src/errors.js";
-import {
-  DOCKER_CONFIG,
-  DOCKER_MANIFEST,
-  DOCKER_SCHEMA1,
-  DOCKER_SCHEMA1_SIGNED,
-  OCI_INDEX,
-  OCI_MANIFEST,
-} from "../../src/manifest/media-types.js";
 
 export const OCI_LAYOUT_FILE = "oci-layout";
 export const INDEX_FILE = "index.json";
@@ -98,45 +90,33 @@ export function parseIndexFile(bytes: Uint8Array, what: string): OciIndexFile {
   return { ...v, schemaVersion: 2, manifests } as OciIndexFile;
 }
 
-/** index.json of the layout, or undefined when it has none yet. */
-export async function readIndexFile(layoutPath: string, what: string): Promise<OciIndexFile | undefined> {
-  const path = join(layoutPath, INDEX_FILE);
-  let bytes: Buffer;
+/** The file's bytes, or undefined when it does not exist. */
+async function readFileIfExists(path: string, what: string): Promise<Buffer | undefined> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw describeFsError(err, `${what}: ${path}`);
   }
-  return parseIndexFile(bytes, `${what}: ${path}`);
+}
+
+/** index.json of the layout, or undefined when it has none yet. */
+export async function readIndexFile(layoutPath: string, what: string): Promise<OciIndexFile | undefined> {
+  const path = join(layoutPath, INDEX_FILE);
+  const bytes = await readFileIfExists(path, what);
+  return bytes === undefined ? undefined : parseIndexFile(bytes, `${what}: ${path}`);
 }
 
 /** Checks PATH/oci-layout; returns false when the file does not exist. */
 export async function hasLayoutFile(layoutPath: string, what: string): Promise<boolean> {
   const path = join(layoutPath, OCI_LAYOUT_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw describeFsError(err, `${what}: ${path}`);
-  }
+  const bytes = await readFileIfExists(path, what);
+  if (!bytes) return false;
   const v = parseJson(bytes, `${what}: ${path}`) as { imageLayoutVersion?: unknown } | null;
   if (typeof v !== "object" || v === null || typeof v.imageLayoutVersion !== "string") {
     throw new CorruptInputError(`${what}: ${path} has no imageLayoutVersion`);
   }
   return true;
-}
-
-/** The media type of a manifest that does not say: guessed from its fields, as containers/image does. */
-export function guessManifestMediaType(json: unknown): string {
-  const m = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
-  if (typeof m.mediaType === "string" && m.mediaType !== "") return m.mediaType;
-  if (m.schemaVersion === 1) return "signatures" in m ? DOCKER_SCHEMA1_SIGNED : DOCKER_SCHEMA1;
-  if (Array.isArray(m.manifests)) return OCI_INDEX;
-  const config = m.config as { mediaType?: unknown } | undefined;
-  if (config?.mediaType === DOCKER_CONFIG) return DOCKER_MANIFEST;
-  return OCI_MANIFEST;
 }
 
 /** The ref name of an index.json entry, if it has one. */

@@ -1,14 +1,14 @@
 // Reading one image (or index) out of an OCI image layout.
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isDigest, sha256 } from "../../src/digest.js";
 import { CorruptInputError, DigestMismatchError, NotFoundError, describeFsError } from "../../src/errors.js";
+import { guessManifestMediaType } from "../../src/manifest/guess-media-type.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { selectEntry } from "./index-entries.js";
 import {
   INDEX_FILE,
   blobPath,
-  guessManifestMediaType,
   hasLayoutFile,
   parseJson,
   readIndexFile,
@@ -29,6 +29,7 @@ export class OciLayoutSource implements ImageSource {
   static async open(ref: OciReference, _ctx: SystemContext): Promise<OciLayoutSource> {
     const what = ref.toString();
     const layoutPath = ref.resolvedPath;
+    await checkLayoutDirectory(layoutPath, what);
     if (!(await hasLayoutFile(layoutPath, what))) {
       throw new NotFoundError(`${what}: ${layoutPath} is not an OCI image layout (it has no oci-layout file)`);
     }
@@ -88,6 +89,18 @@ export class OciLayoutSource implements ImageSource {
       return undefined; // the top-level manifest is not an index: no child descriptors
     }
   }
+}
+
+/** A layout is a directory: say plainly when PATH is missing or is something else. */
+async function checkLayoutDirectory(layoutPath: string, what: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(layoutPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`${what}: ${layoutPath} does not exist`, { cause: err });
+    throw describeFsError(err, `${what}: ${layoutPath}`);
+  }
+  if (!st.isDirectory()) throw new NotFoundError(`${what}: ${layoutPath} is not a directory (an OCI image layout is a directory)`);
 }
 
 /** Reads blobs/sha256/<hex> and checks that it hashes to `digest` (and has `size` when >= 0). */

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
-import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
-import { isImgcopyError } from "../../../src/errors.js";
 import { OCI_MANIFEST } from "../../../src/manifest/media-types.js";
-import { run, tempDir } from "../../helpers/tools.js";
+import { run } from "../../helpers/tools.js";
 import dirTransport from "../../../transports/dir/index.js";
 import ociTransport from "../../../transports/oci/index.js";
-import { feedImage } from "../oci/feed-image.js";
-import { buildScratchStore, sha256Hex, skopeoCopy, skopeoInspect, snapshotTree } from "../oci/scratch-image.js";
+import { buildScratchImages, expectError, expectRefusedUntouched, feedImage, sha256Hex, skopeoCopy, SECOND, skopeoInspect, snapshotTree, type FeedOptions, type ScratchImages } from "../scratch-images.js";
 
-let tmp: { path: string; cleanup: () => Promise<void> };
+let fx: ScratchImages;
 let dir1: string; // skopeo dir: copy of x:1
 let dir2: string; // skopeo dir: copy of x:2
 let oci2: string; // skopeo oci copy of x:2 (gzip layers)
@@ -20,20 +18,19 @@ let n = 0;
 const fresh = () => join(work, `out-${++n}`);
 
 before(async () => {
-  tmp = await tempDir("imgcopy-dir-dest-");
-  const store = await buildScratchStore(tmp.path);
-  dir1 = join(tmp.path, "dir1");
-  dir2 = join(tmp.path, "dir2");
-  oci2 = join(tmp.path, "oci2");
-  work = join(tmp.path, "work");
+  fx = await buildScratchImages();
+  dir1 = join(fx.dir, "dir1");
+  dir2 = join(fx.dir, "dir2");
+  oci2 = join(fx.dir, "oci2");
+  work = join(fx.dir, "outputs");
   await mkdir(work);
-  await skopeoCopy(`${store.storageRef}localhost/x:1`, `dir:${dir1}`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `dir:${dir2}`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${oci2}`);
+  await skopeoCopy(fx.ref(1), `dir:${dir1}`);
+  await skopeoCopy(fx.ref(2), `dir:${dir2}`);
+  await skopeoCopy(fx.ref(2), `oci:${oci2}`);
 });
-after(() => tmp?.cleanup());
+after(() => fx?.cleanup());
 
-async function copyImage(from: string, to: string, opts: Parameters<typeof feedImage>[2] = {}) {
+async function copyImage(from: string, to: string, opts: FeedOptions = {}) {
   const transport = from.startsWith("oci:") ? ociTransport : dirTransport;
   const src = await transport.parseReference(from.replace(/^oci:/, "")).newImageSource({});
   const dest = await dirTransport.parseReference(to).newImageDestination({});
@@ -43,16 +40,6 @@ async function copyImage(from: string, to: string, opts: Parameters<typeof feedI
     await dest.close();
     await src.close();
   }
-}
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isImgcopyError(err), `expected an ImgcopyError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.doesNotMatch(err.message, /\n/);
-    assert.match(err.message, pattern);
-    return true;
-  });
 }
 
 /** Names in `work` that are not outputs (temp or old dirs left behind). */
@@ -71,13 +58,13 @@ test("oci to dir: compressed layers kept as they are; skopeo and umoci read the 
   const out = fresh();
   await copyImage(`oci:${oci2}`, out);
   assert.equal(((await skopeoInspect(`dir:${out}`)).Layers as string[]).length, 2);
-  const raw = (await skopeoInspect(`dir:${out}`, "--raw")) as { layers: { mediaType: string }[] };
+  const raw = (await skopeoInspect(`dir:${out}`, ["--raw"])) as { layers: { mediaType: string }[] };
   assert.ok(raw.layers.every((l) => l.mediaType.endsWith("tar+gzip")), "skopeo's oci: copy compressed them; dir: keeps that");
-  const layout = join(tmp.path, "from-dir");
+  const layout = join(fx.dir, "from-dir");
   await skopeoCopy(`dir:${out}`, `oci:${layout}:t`);
-  const bundle = join(tmp.path, "bundle");
+  const bundle = join(fx.dir, "bundle");
   await run("umoci", ["unpack", "--image", `${layout}:t`, bundle]);
-  assert.equal(await readFile(join(bundle, "rootfs", "two"), "utf8"), "second layer\n".repeat(100));
+  assert.equal(await readFile(join(bundle, "rootfs", "two"), "utf8"), SECOND);
 });
 
 test("an existing image directory is replaced whole; an empty directory is filled", async () => {
@@ -104,12 +91,8 @@ test("a symlink to an image directory stays a symlink; its target is replaced", 
 
 test("a non-empty directory that is not an image directory is refused and left untouched", async () => {
   const precious = fresh();
-  await mkdir(join(precious, "sub"), { recursive: true });
-  await writeFile(join(precious, "manifest.json"), "mine");
-  await writeFile(join(precious, "version"), "my own version file\n");
-  const before = await snapshotTree(precious);
-  await expectError(dirTransport.parseReference(precious).newImageDestination({}), "EUNSUPPORTED", /not empty and is not an image directory/);
-  assert.deepEqual(await snapshotTree(precious), before);
+  const files = { "manifest.json": "mine", version: "my own version file\n" };
+  await expectRefusedUntouched(precious, files, () => dirTransport.parseReference(precious).newImageDestination({}), /not empty and is not an image directory/);
   assert.deepEqual(await leftovers(), []);
 });
 

@@ -2,37 +2,25 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { isImgcopyError } from "../../../src/errors.js";
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
-import { run, tempDir } from "../../helpers/tools.js";
+import { run } from "../../helpers/tools.js";
 import dirTransport from "../../../transports/dir/index.js";
-import { buildScratchStore, hashStream, sha256Hex, skopeoCopy, type ManifestJson } from "../oci/scratch-image.js";
+import { buildScratchImages, expectError, hashStream, sha256Hex, skopeoCopy, type ManifestJson, type ScratchImages } from "../scratch-images.js";
 
-let tmp: { path: string; cleanup: () => Promise<void> };
+let fx: ScratchImages;
 let image: string; // dir: copy of x:2 by skopeo (OCI manifest, uncompressed layers)
 let docker: string; // dir: copy of x:2 by skopeo as Docker v2s2
 
 before(async () => {
-  tmp = await tempDir("imgcopy-dir-src-");
-  const store = await buildScratchStore(tmp.path);
-  image = join(tmp.path, "image");
-  docker = join(tmp.path, "docker");
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `dir:${image}`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `dir:${docker}`, "--format", "v2s2");
+  fx = await buildScratchImages();
+  image = join(fx.dir, "image");
+  docker = join(fx.dir, "docker");
+  await skopeoCopy(fx.ref(2), `dir:${image}`);
+  await skopeoCopy(fx.ref(2), `dir:${docker}`, ["--format", "v2s2"]);
 });
-after(() => tmp?.cleanup());
+after(() => fx?.cleanup());
 
 const open = (path: string) => dirTransport.parseReference(path).newImageSource({});
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isImgcopyError(err), `expected an ImgcopyError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.doesNotMatch(err.message, /\n/);
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 test("manifest and blobs are what skopeo wrote; blobs hash to their digests", async () => {
   for (const [dir, type] of [[image, OCI_MANIFEST], [docker, DOCKER_MANIFEST]] as const) {
@@ -52,7 +40,7 @@ test("manifest and blobs are what skopeo wrote; blobs hash to their digests", as
 });
 
 test("a manifest without mediaType: the type is guessed from its fields", async () => {
-  const copy = join(tmp.path, "no-media-type");
+  const copy = join(fx.dir, "no-media-type");
   await run("cp", ["-a", image, copy]);
   const m = JSON.parse(await readFile(join(copy, "manifest.json"), "utf8")) as Record<string, unknown>;
   delete m.mediaType;
@@ -63,7 +51,7 @@ test("a manifest without mediaType: the type is guessed from its fields", async 
 });
 
 test("signatures and per-instance manifests of a list", async () => {
-  const copy = join(tmp.path, "with-list");
+  const copy = join(fx.dir, "with-list");
   await run("cp", ["-a", image, copy]);
   const inner = await readFile(join(copy, "manifest.json"));
   const instance = `sha256:${sha256Hex(inner)}`;
@@ -79,17 +67,17 @@ test("signatures and per-instance manifests of a list", async () => {
 });
 
 test("the version file is checked", async () => {
-  const copy = join(tmp.path, "future");
+  const copy = join(fx.dir, "future");
   await run("cp", ["-a", image, copy]);
   await writeFile(join(copy, "version"), "Directory Transport Version: 9.9\n");
   await expectError(open(copy), "EUNSUPPORTED", /version.*9\.9.*expected/);
-  await expectError(open(join(tmp.path, "missing")), "ENOTFOUND", /no such file/);
-  await expectError(open(tmp.path), "ENOTFOUND", /manifest/);
+  await expectError(open(join(fx.dir, "missing")), "ENOTFOUND", /no such file/);
+  await expectError(open(fx.dir), "ENOTFOUND", /manifest/);
 });
 
 test("hostile digests never become paths", async () => {
   const src = await open(image);
-  await writeFile(join(tmp.path, "secret"), "s");
+  await writeFile(join(fx.dir, "secret"), "s");
   await expectError(src.getBlob({ digest: "sha256:../secret", size: -1 }), "ECORRUPT", /not a sha256 digest/);
   await expectError(src.getBlob({ digest: "../../etc/passwd", size: -1 }), "ECORRUPT", /not a sha256 digest/);
   await expectError(src.getManifest("sha256:../../secret"), "ECORRUPT", /not a sha256 digest/);

@@ -1,33 +1,22 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "../../../src/digest.js";
-import { isImgcopyError, type ErrorCode } from "../../../src/errors.js";
 import type { ImageDestination, SystemContext } from "../../../src/types.js";
 import transport from "../../../transports/docker-archive/index.js";
 import { run } from "../../helpers/tools.js";
 import { buildImageFixture, extract, readManifest, type ImageFixture } from "./fixtures/image-fixture.js";
-import { copyThrough } from "./fixtures/mini-copy.js";
 import { checkSourceImage } from "./fixtures/source-check.js";
+import { feedImage, oneLineError } from "../scratch-images.js";
 
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 const COPY_SCRIPT = fileURLToPath(new URL("./fixtures/copy-to-path.ts", import.meta.url));
-
-function oneLine(code: ErrorCode, pattern: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(isImgcopyError(err), `not an imgcopy error: ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes("\n"), "one line");
-    return true;
-  };
-}
 
 const destination = (rest: string, ctx: SystemContext = {}): Promise<ImageDestination> => transport.parseReference(rest).newImageDestination(ctx);
 
@@ -35,7 +24,7 @@ async function copyArchive(from: string, to: string, ctx: SystemContext = {}): P
   const src = await transport.parseReference(from).newImageSource({});
   const dest = await destination(to, ctx);
   try {
-    await copyThrough(src, dest);
+    await feedImage(src, dest);
   } finally {
     await dest.close();
     await src.close();
@@ -51,6 +40,22 @@ async function copyInChild(from: string, to: string, outFile: string, viaShellPi
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   if (!viaShellPipe) await pipeline(child.stdout!, createWriteStream(outFile));
   assert.equal(await exited, 0);
+}
+
+/** Runs the copy script in a child whose stdout reader stops after the first bytes; its exit code and stderr. */
+async function copyToEarlyClosingReader(from: string, to: string, viaShellPipe: boolean): Promise<{ code: number | null; stderr: string }> {
+  const args = ["--import", "tsx", COPY_SCRIPT, from, to];
+  // In a shell pipeline the child's exit status is lost: it is printed after its own stderr instead.
+  const child = viaShellPipe
+    ? spawn("sh", ["-c", `{ "${process.execPath}" ${args.map((a) => `'${a}'`).join(" ")}; echo "exit $?" >&2; } | head -c 10 > /dev/null`], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.once("data", () => child.stdout!.destroy());
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (!viaShellPipe) return { code, stderr };
+  const status = /exit (\d+)\n$/.exec(stderr);
+  return { code: status ? Number(status[1]) : null, stderr: stderr.replace(/exit \d+\n$/, "") };
 }
 
 async function leftovers(dir: string, name: string): Promise<string[]> {
@@ -71,9 +76,9 @@ describe("docker-archive destination", () => {
   it("writes what skopeo writes (RepoTags, layer IDs, legacy files), and skopeo and podman load it", async () => {
     const ours = join(out, "ours.tar");
     const tags = ["a/b:3", "localhost:5000/q/r:t"];
-    await copyArchive(fx.archiveX, `${ours}:x:1`, { additionalTags: tags });
+    await copyArchive(fx.archive2, `${ours}:x:1`, { additionalTags: tags });
     const theirs = join(out, "theirs.tar");
-    await run("skopeo", ["copy", "-q", ...tags.flatMap((t) => ["--additional-tag", t]), `docker-archive:${fx.archiveX}`, `docker-archive:${theirs}:x:1`]);
+    await run("skopeo", ["copy", "-q", ...tags.flatMap((t) => ["--additional-tag", t]), `docker-archive:${fx.archive2}`, `docker-archive:${theirs}:x:1`]);
     const [a, b] = [join(out, "ours"), join(out, "theirs")];
     await extract(ours, a);
     await extract(theirs, b);
@@ -93,7 +98,7 @@ describe("docker-archive destination", () => {
 
     const inspect = JSON.parse((await run("skopeo", ["inspect", `docker-archive:${ours}:a/b:3`])).stdout) as { Layers: string[]; Env: string[] };
     assert.equal(inspect.Layers.length, 2);
-    assert.ok(inspect.Env.includes("A=b"));
+    assert.ok(inspect.Env.includes("GREETING=hello"));
 
     const podman = ["--root", join(fx.dir, "pg"), "--runroot", join(fx.dir, "pr"), "--storage-driver", "vfs"];
     await run("podman", [...podman, "load", "-q", "-i", ours]);
@@ -108,10 +113,10 @@ describe("docker-archive destination", () => {
   it("is deterministic, writes no RepoTags without a name, and takes placeholder digests", async () => {
     const one = join(out, "one.tar");
     const two = join(out, "two.tar");
-    await copyArchive(fx.archiveY, one);
-    const src = await transport.parseReference(fx.archiveY).newImageSource({});
+    await copyArchive(fx.archive3, one);
+    const src = await transport.parseReference(fx.archive3).newImageSource({});
     const dest = await destination(two);
-    await copyThrough(src, dest, { placeholders: true });
+    await feedImage(src, dest, { placeholders: true });
     await dest.close();
     await src.close();
     assert.ok((await readFile(one)).equals(await readFile(two)), "same bytes");
@@ -124,37 +129,64 @@ describe("docker-archive destination", () => {
 
   it("checks digests and sizes, refuses other manifest types, and leaves PATH alone until commit", async () => {
     const target = join(out, "keep.tar");
-    await writeFile(target, "previous content");
+    await writeFile(target, "");
     const dest = await destination(`${target}:x:1`);
     const blob = Buffer.from("layer bytes");
     const digest = sha256(blob);
     await assert.rejects(
       dest.putBlob(Readable.from([blob]), { digest: sha256("other"), size: blob.length }, { isConfig: false }),
-      oneLine("EDIGEST", /keep\.tar:docker\.io\/library\/x:1: blob sha256:[0-9a-f]+: digest mismatch/),
+      oneLineError("EDIGEST", /keep\.tar:docker\.io\/library\/x:1: blob sha256:[0-9a-f]+: digest mismatch/),
     );
-    await assert.rejects(dest.putBlob(Readable.from([blob]), { digest, size: 3 }, { isConfig: false }), oneLine("EDIGEST", /expected size 3, got size 11/));
+    await assert.rejects(dest.putBlob(Readable.from([blob]), { digest, size: 3 }, { isConfig: false }), oneLineError("EDIGEST", /expected size 3, got size 11/));
     const stored = await dest.putBlob(Readable.from([blob]), { digest, size: blob.length }, { isConfig: false });
     assert.deepEqual([stored.digest, stored.size, stored.compression], [digest, blob.length, "none"]);
     assert.deepEqual(await dest.tryReusingBlob({ digest, size: -1 }), stored);
     assert.equal((await leftovers(out, "keep.tar")).length, 1, "blobs wait in a temp folder beside PATH");
-    await assert.rejects(dest.putManifest(Buffer.from("{}"), "application/vnd.oci.image.manifest.v1+json"), oneLine("EUNSUPPORTED", /Docker v2s2 images only/));
+    await assert.rejects(dest.putManifest(Buffer.from("{}"), "application/vnd.oci.image.manifest.v1+json"), oneLineError("EUNSUPPORTED", /Docker v2s2 images only/));
     const manifest = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: { digest: sha256("missing"), size: 7 }, layers: [{ digest, size: blob.length }] };
     await dest.putManifest(Buffer.from(JSON.stringify(manifest)), DOCKER_MANIFEST);
-    await assert.rejects(dest.commit(), oneLine("ENOTFOUND", /the manifest's config sha256:[0-9a-f]+ was never written/));
+    await assert.rejects(dest.commit(), oneLineError("ENOTFOUND", /the manifest's config sha256:[0-9a-f]+ was never written/));
     await dest.close();
     await dest.close();
-    assert.equal(await readFile(target, "utf8"), "previous content");
+    assert.equal(await readFile(target, "utf8"), "", "the empty file is still empty");
     assert.deepEqual(await leftovers(out, "keep.tar"), []);
   });
 
-  it("replaces an existing archive at commit", async () => {
-    const target = join(out, "replace.tar");
-    await writeFile(target, "previous content");
-    await copyArchive(fx.archiveX, `${target}:x:1`);
-    const src = await transport.parseReference(target).newImageSource({});
-    await checkSourceImage(src);
-    await src.close();
-    assert.deepEqual(await leftovers(out, "replace.tar"), []);
+  it("refuses an existing non-empty file before writing anything, as skopeo does", async () => {
+    const notes = join(out, "notes.txt");
+    await writeFile(notes, "notes\n");
+    await assert.rejects(
+      destination(notes),
+      oneLineError("EUNSUPPORTED", /^docker-archive:\S+notes\.txt: \S+notes\.txt exists and is not empty; docker-archive does not modify existing archives \(remove it first\)$/),
+    );
+    assert.equal(await readFile(notes, "utf8"), "notes\n");
+
+    const archive = join(out, "holds-a-b-1.tar");
+    await copyArchive(fx.archive2, `${archive}:a/b:1`);
+    const before = await readFile(archive);
+    await assert.rejects(copyArchive(fx.archive3, `${archive}:a/b:2`), oneLineError("EUNSUPPORTED", /holds-a-b-1\.tar exists and is not empty/));
+    assert.ok((await readFile(archive)).equals(before), "a/b:1 is still there, byte for byte");
+    const link = join(out, "link-to-archive.tar");
+    await symlink(archive, link);
+    await assert.rejects(destination(link), oneLineError("EUNSUPPORTED", /link-to-archive\.tar exists and is not empty/));
+    assert.deepEqual([...(await leftovers(out, "notes.txt")), ...(await leftovers(out, "holds-a-b-1.tar"))], []);
+    await assert.rejects(
+      run("skopeo", ["copy", "-q", `docker-archive:${fx.archive3}`, `docker-archive:${notes}`]),
+      /docker-archive doesn't support modifying existing images/,
+      "the same refusal as skopeo's",
+    );
+  });
+
+  it("fills an existing empty file, and a missing one", async () => {
+    for (const name of ["empty.tar", "missing.tar"]) {
+      const target = join(out, name);
+      if (name === "empty.tar") await writeFile(target, "");
+      await copyArchive(fx.archive2, `${target}:x:1`);
+      const src = await transport.parseReference(target).newImageSource({});
+      await checkSourceImage(src);
+      await src.close();
+      assert.deepEqual(await leftovers(out, name), []);
+    }
   });
 
   it("streams into a FIFO", async () => {
@@ -163,22 +195,36 @@ describe("docker-archive destination", () => {
     await run("mkfifo", [fifo]);
     const reader = spawn("sh", ["-c", `cat "${fifo}" > "${got}"`], { stdio: "inherit" });
     const exited = new Promise<number | null>((resolve) => reader.on("exit", resolve));
-    await copyArchive(fx.archiveX, `${fifo}:x:1`);
+    await copyArchive(fx.archive2, `${fifo}:x:1`);
     assert.equal(await exited, 0);
     const reference = join(out, "reference.tar");
-    await copyArchive(fx.archiveX, `${reference}:x:1`);
+    await copyArchive(fx.archive2, `${reference}:x:1`);
     assert.ok((await readFile(got)).equals(await readFile(reference)), "same bytes as a file copy");
     assert.deepEqual(await leftovers(out, "out.fifo"), []);
   });
 
   it("streams to a child's /dev/stdout, whether it is a socket or a pipe", async () => {
     const reference = join(out, "stdout-reference.tar");
-    await copyArchive(fx.archiveX, `${reference}:x:1`);
+    await copyArchive(fx.archive2, `${reference}:x:1`);
     for (const viaShellPipe of [false, true]) {
       const got = join(out, `stdout-${viaShellPipe ? "pipe" : "socket"}.tar`);
-      await copyInChild(fx.archiveX, "/dev/stdout:x:1", got, viaShellPipe);
+      await copyInChild(fx.archive2, "/dev/stdout:x:1", got, viaShellPipe);
       assert.ok((await readFile(got)).equals(await readFile(reference)), `same bytes through a ${viaShellPipe ? "pipe" : "socket"}`);
       await run("skopeo", ["inspect", `docker-archive:${got}`]);
     }
+  });
+
+  it("says in one line that the reader closed the pipe early, and fails (the archive is incomplete)", async () => {
+    for (const viaShellPipe of [false, true]) {
+      const { code, stderr } = await copyToEarlyClosingReader(fx.archive3, "/dev/stdout:x:3", viaShellPipe);
+      assert.equal(stderr, "docker-archive:/dev/stdout: the reader closed the pipe early\n", `through a ${viaShellPipe ? "pipe" : "socket"}`);
+      assert.equal(code, 1);
+    }
+    const fifo = join(out, "early.fifo");
+    await run("mkfifo", [fifo]);
+    const reader = spawn("sh", ["-c", `head -c 10 "${fifo}" > /dev/null`], { stdio: "inherit" });
+    const exited = new Promise<number | null>((resolve) => reader.on("exit", resolve));
+    await assert.rejects(copyArchive(fx.archive3, `${fifo}:x:3`), oneLineError("EIO", /^docker-archive:\S+early\.fifo: the reader closed the pipe early$/));
+    assert.equal(await exited, 0);
   });
 });

@@ -4,28 +4,17 @@ import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { readdir, readFile, rm, truncate, writeFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isImgcopyError, type ErrorCode } from "../../../src/errors.js";
 import transport from "../../../transports/docker-archive/index.js";
 import { run } from "../../helpers/tools.js";
 import { buildImageFixture, extract, makeOciInTar, makeOldLayout, pack, readManifest, type ImageFixture } from "./fixtures/image-fixture.js";
-import { copyThrough } from "./fixtures/mini-copy.js";
 import { checkSourceImage } from "./fixtures/source-check.js";
+import { feedImage, oneLineError } from "../scratch-images.js";
 
 const COPY_SCRIPT = fileURLToPath(new URL("./fixtures/copy-to-path.ts", import.meta.url));
 
 const open = (rest: string, env?: NodeJS.ProcessEnv) => transport.parseReference(rest).newImageSource(env ? { env } : {});
-
-function oneLine(code: ErrorCode, pattern: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(isImgcopyError(err), `not an imgcopy error: ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes("\n"), "one line");
-    return true;
-  };
-}
 
 describe("docker-archive source", () => {
   let fx: ImageFixture;
@@ -34,45 +23,45 @@ describe("docker-archive source", () => {
   before(async () => {
     fx = await buildImageFixture();
     const dir = join(fx.dir, "x-extracted");
-    await extract(fx.archiveX, dir);
+    await extract(fx.archive2, dir);
     const [item] = await readManifest(dir);
     diffIds = (JSON.parse(await readFile(join(dir, item!.Config), "utf8")) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
   });
   after(() => fx.cleanup());
 
   it("reads skopeo's archive: a valid v2s2 manifest whose blobs hash to their digests", async () => {
-    const src = await open(`${fx.archiveX}`);
+    const src = await open(`${fx.archive2}`);
     try {
       const img = await checkSourceImage(src);
       assert.equal(img.manifest.layers.length, 2);
       assert.deepEqual(img.manifest.layers.map((l) => l.digest), diffIds);
-      assert.ok(img.config.config?.Env?.includes("A=b"));
-      const inspect = JSON.parse((await run("skopeo", ["inspect", "--raw", `docker-archive:${fx.archiveX}`])).stdout) as { config: { digest: string } };
+      assert.ok(img.config.config?.Env?.includes("GREETING=hello"));
+      const inspect = JSON.parse((await run("skopeo", ["inspect", "--raw", `docker-archive:${fx.archive2}`])).stdout) as { config: { digest: string } };
       assert.equal(img.manifest.config.digest, inspect.config.digest, "same config as skopeo sees");
       assert.deepEqual(await src.getSignatures!(), []);
-      await assert.rejects(src.getBlob({ digest: `sha256:${"0".repeat(64)}`, size: -1 }), oneLine("ENOTFOUND", /no blob sha256:0+ in this image/));
+      await assert.rejects(src.getBlob({ digest: `sha256:${"0".repeat(64)}`, size: -1 }), oneLineError("ENOTFOUND", /no blob sha256:0+ in this image/));
     } finally {
       await src.close();
     }
   });
 
   it("picks an image by tag or by @0, and says when the tag is not there", async () => {
-    for (const sel of ["x:1", "docker.io/library/x:1", "@0"]) {
-      const src = await open(`${fx.archiveX}:${sel}`);
+    for (const sel of ["x:2", "docker.io/library/x:2", "@0"]) {
+      const src = await open(`${fx.archive2}:${sel}`);
       await checkSourceImage(src);
       await src.close();
     }
-    await assert.rejects(open(`${fx.archiveX}:x:2`), oneLine("ENOTFOUND", /no image tagged docker.io\/library\/x:2 \(tags in the archive: docker.io\/library\/x:1\)/));
-    await assert.rejects(open(`${fx.archiveX}:@1`), oneLine("ENOTFOUND", /no image @1: the archive holds 1/));
+    await assert.rejects(open(`${fx.archive2}:x:3`), oneLineError("ENOTFOUND", /no image tagged docker.io\/library\/x:3 \(tags in the archive: docker.io\/library\/x:2\)/));
+    await assert.rejects(open(`${fx.archive2}:@1`), oneLineError("ENOTFOUND", /no image @1: the archive holds 1/));
   });
 
   it("reads the layout of docker save before Docker 25 (<id>/layer.tar, <id>/json, ./ names)", async () => {
     const old = join(fx.dir, "old.tar");
-    await makeOldLayout(fx.archiveX, fx.dir, old);
+    await makeOldLayout(fx.archive2, fx.dir, old);
     const names = (await run("tar", ["-tf", old])).stdout;
     assert.match(names, /^\.\/[0-9a-f]{64}\/layer\.tar$/m);
     assert.doesNotMatch(names, /^\.\/[0-9a-f]{64}\.tar$/m);
-    const src = await open(`${old}:x:1`);
+    const src = await open(`${old}:x:2`);
     try {
       const img = await checkSourceImage(src);
       assert.deepEqual(img.manifest.layers.map((l) => l.digest), diffIds, "layer digests computed by hashing");
@@ -84,15 +73,15 @@ describe("docker-archive source", () => {
 
   it("reads the Docker 25+ layout (an OCI layout in the tar, manifest.json beside it)", async () => {
     const plain = join(fx.dir, "oci-plain.tar");
-    await makeOciInTar(fx.archiveX, fx.dir, plain, false);
+    await makeOciInTar(fx.archive2, fx.dir, plain, false);
     const src = await open(plain);
     const img = await checkSourceImage(src);
     await src.close();
     assert.deepEqual(img.manifest.layers.map((l) => l.digest), diffIds);
 
     const gz = join(fx.dir, "oci-gzip.tar");
-    await makeOciInTar(fx.archiveX, fx.dir, gz, true);
-    const gsrc = await open(`${gz}:x:1`);
+    await makeOciInTar(fx.archive2, fx.dir, gz, true);
+    const gsrc = await open(`${gz}:x:2`);
     const gimg = await checkSourceImage(gsrc);
     await gsrc.close();
     assert.ok(gimg.manifest.layers.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar.gzip"));
@@ -102,16 +91,16 @@ describe("docker-archive source", () => {
 
   it("needs @N or a name for an archive with several images", async () => {
     const dir = join(fx.dir, "multi");
-    await extract(fx.archiveX, dir);
+    await extract(fx.archive2, dir);
     const first = await readManifest(dir);
-    await extract(fx.archiveY, dir);
+    await extract(fx.archive3, dir);
     const second = await readManifest(dir);
     await writeFile(join(dir, "manifest.json"), JSON.stringify([...first, ...second]));
     const multi = join(fx.dir, "multi.tar");
     await pack(dir, multi);
-    await assert.rejects(open(multi), oneLine("EBADREF", /multi\.tar: the archive holds 2 images; pick one with :NAME:TAG or :@INDEX \(tags in the archive: docker.io\/library\/x:1, docker.io\/library\/y:2\)$/));
+    await assert.rejects(open(multi), oneLineError("EBADREF", /multi\.tar: the archive holds 2 images; pick one with :NAME:TAG or :@INDEX \(tags in the archive: docker.io\/library\/x:2, docker.io\/library\/x:3\)$/));
     const byIndex = await open(`${multi}:@1`);
-    const byName = await open(`${multi}:y:2`);
+    const byName = await open(`${multi}:x:3`);
     const a = await checkSourceImage(byIndex);
     const b = await checkSourceImage(byName);
     assert.equal(a.manifest.layers.length, 3);
@@ -122,37 +111,39 @@ describe("docker-archive source", () => {
 
   it("reports a truncated archive, a corrupt manifest.json, a missing layer and a tampered config in one line", async () => {
     const copy = join(fx.dir, "broken.tar");
-    await writeFile(copy, await readFile(fx.archiveX));
+    await writeFile(copy, await readFile(fx.archive2));
     await truncate(copy, (await stat(copy)).size / 2);
-    await assert.rejects(open(copy), oneLine("ECORRUPT", /broken\.tar: truncated archive: .* at offset \d+$/));
+    await assert.rejects(open(copy), oneLineError("ECORRUPT", /broken\.tar: truncated archive: .* at offset \d+$/));
 
     const dir = join(fx.dir, "corrupt");
-    await extract(fx.archiveX, dir);
+    await extract(fx.archive2, dir);
     const manifest = await readFile(join(dir, "manifest.json"), "utf8");
     await writeFile(join(dir, "manifest.json"), manifest.slice(0, 40));
     await pack(dir, copy);
-    await assert.rejects(open(copy), oneLine("ECORRUPT", /broken\.tar: manifest\.json is not valid JSON/));
+    await assert.rejects(open(copy), oneLineError("ECORRUPT", /broken\.tar: manifest\.json is not valid JSON/));
 
     await writeFile(join(dir, "manifest.json"), JSON.stringify({ Config: "x" }));
     await pack(dir, copy);
-    await assert.rejects(open(copy), oneLine("ECORRUPT", /broken\.tar: manifest\.json is not a JSON array/));
+    await assert.rejects(open(copy), oneLineError("ECORRUPT", /broken\.tar: manifest\.json is not a JSON array/));
 
     const [item] = JSON.parse(manifest) as Array<{ Config: string; Layers: string[] }>;
     await writeFile(join(dir, "manifest.json"), manifest);
     await rm(join(dir, item!.Layers[1]!));
     await pack(dir, copy);
-    await assert.rejects(open(copy), oneLine("ECORRUPT", new RegExp(`manifest\\.json names layer "${item!.Layers[1]}", which is not in the archive`)));
+    await assert.rejects(open(copy), oneLineError("ECORRUPT", new RegExp(`manifest\\.json names layer "${item!.Layers[1]}", which is not in the archive`)));
 
-    await extract(fx.archiveX, dir);
+    await extract(fx.archive2, dir);
     const config = await readFile(join(dir, item!.Config), "utf8");
-    await writeFile(join(dir, item!.Config), config.replace("A=b", "A=c"));
+    await writeFile(join(dir, item!.Config), config.replace("GREETING=hello", "GREETING=other"));
     await pack(dir, copy);
-    await assert.rejects(open(copy), oneLine("EDIGEST", new RegExp(`config ${item!.Config}: digest mismatch`)));
+    await assert.rejects(open(copy), oneLineError("EDIGEST", new RegExp(`config ${item!.Config}: digest mismatch`)));
 
     await rm(join(dir, "manifest.json"));
     await pack(dir, copy);
-    await assert.rejects(open(copy), oneLine("EUNSUPPORTED", /no manifest\.json; archives from docker save before Docker 1\.10/));
-    await assert.rejects(open(join(fx.dir, "nothing.tar")), oneLine("ENOTFOUND", /nothing\.tar: no such file/));
+    await assert.rejects(open(copy), oneLineError("EUNSUPPORTED", /no manifest\.json; archives from docker save before Docker 1\.10/));
+    const missing = relative(process.cwd(), join(fx.dir, "nothing.tar"));
+    await assert.rejects(open(missing), { code: "ENOTFOUND", message: `docker-archive:${missing}: no such file or directory` });
+    await assert.rejects(open(`${missing}:x:2`), { code: "ENOTFOUND", message: `docker-archive:${missing}: no such file or directory` });
   });
 
   it("spools a pipe to a temp file and removes it at close", async () => {
@@ -160,9 +151,9 @@ describe("docker-archive source", () => {
     await run("mkdir", ["-p", spoolDir]);
     const fifo = join(fx.dir, "in.fifo");
     await run("mkfifo", [fifo]);
-    const writer = spawn("sh", ["-c", `cat "${fx.archiveX}" > "${fifo}"`], { stdio: "inherit" });
+    const writer = spawn("sh", ["-c", `cat "${fx.archive2}" > "${fifo}"`], { stdio: "inherit" });
     const exited = new Promise<number | null>((resolve) => writer.on("exit", resolve));
-    const src = await open(`${fifo}:x:1`, { ...process.env, TMPDIR: spoolDir });
+    const src = await open(`${fifo}:x:2`, { ...process.env, TMPDIR: spoolDir });
     assert.equal(await exited, 0);
     assert.equal((await readdir(spoolDir)).length, 1, "spooled while open");
     await checkSourceImage(src);
@@ -172,20 +163,19 @@ describe("docker-archive source", () => {
 
   it("reads /dev/stdin of a child, whether it is a socket or a pipe", async () => {
     const expected = join(fx.dir, "stdin-expected.tar");
-    const src = await open(fx.archiveX);
-    
-    const dest = await transport.parseReference(`${expected}:x:1`).newImageDestination({});
-    await copyThrough(src, dest);
+    const src = await open(fx.archive2);
+    const dest = await transport.parseReference(`${expected}:x:2`).newImageDestination({});
+    await feedImage(src, dest);
     await dest.close();
     await src.close();
     for (const viaShellPipe of [false, true]) {
       const got = join(fx.dir, `stdin-${viaShellPipe ? "pipe" : "socket"}.tar`);
-      const args = ["--import", "tsx", COPY_SCRIPT, "/dev/stdin", `${got}:x:1`];
+      const args = ["--import", "tsx", COPY_SCRIPT, "/dev/stdin", `${got}:x:2`];
       const child = viaShellPipe
-        ? spawn("sh", ["-c", `cat '${fx.archiveX}' | "${process.execPath}" ${args.map((a) => `'${a}'`).join(" ")}`], { stdio: ["ignore", "inherit", "inherit"] })
+        ? spawn("sh", ["-c", `cat '${fx.archive2}' | "${process.execPath}" ${args.map((a) => `'${a}'`).join(" ")}`], { stdio: ["ignore", "inherit", "inherit"] })
         : spawn(process.execPath, args, { stdio: ["pipe", "inherit", "inherit"] });
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      if (!viaShellPipe) await pipeline(createReadStream(fx.archiveX), child.stdin!);
+      if (!viaShellPipe) await pipeline(createReadStream(fx.archive2), child.stdin!);
       assert.equal(await exited, 0);
       assert.ok((await readFile(got)).equals(await readFile(expected)), `same image through a ${viaShellPipe ? "pipe" : "socket"}`);
     }

@@ -8,23 +8,19 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../../helpers/tools.js";
 import ociTransport from "../../../transports/oci/index.js";
-import { feedImage } from "./feed-image.js";
-import { buildScratchStore, skopeoCopy, skopeoInspect } from "./scratch-image.js";
+import { buildScratchImages, feedImage, skopeoCopy, skopeoInspect, type ScratchImages } from "../scratch-images.js";
 
 const WRITER = fileURLToPath(new URL("./concurrent-writer.ts", import.meta.url));
-let tmp: { path: string; cleanup: () => Promise<void> };
+let fx: ScratchImages;
 let src: string;
-let storageRef: string;
 
 before(async () => {
-  tmp = await tempDir("imgcopy-oci-race-");
-  storageRef = (await buildScratchStore(tmp.path)).storageRef;
-  src = join(tmp.path, "src");
-  await skopeoCopy(`${storageRef}localhost/x:2`, `oci:${src}`);
+  fx = await buildScratchImages();
+  src = join(fx.dir, "src");
+  await skopeoCopy(fx.ref(2), `oci:${src}`);
 });
-after(() => tmp?.cleanup());
+after(() => fx?.cleanup());
 
 interface IndexJson {
   manifests: { digest: string; annotations?: Record<string, string> }[];
@@ -59,8 +55,8 @@ async function raceWriters(dest: string, tags: string[]): Promise<void> {
 }
 
 test("writers in separate processes committing at once into one layout all keep their tags", async () => {
-  const dest = join(tmp.path, "shared");
-  await skopeoCopy(`${storageRef}localhost/x:1`, `oci:${dest}:base`);
+  const dest = join(fx.dir, "shared");
+  await skopeoCopy(fx.ref(1), `oci:${dest}:base`);
   const expected = ["base"];
   for (let round = 0; round < 2; round++) {
     const tags = Array.from({ length: 6 }, (_, i) => `r${round}-w${i}`);
@@ -76,7 +72,7 @@ test("writers in separate processes committing at once into one layout all keep 
 });
 
 test("writers racing to create a new layout all keep their tags", async () => {
-  const dest = join(tmp.path, "new", "layout");
+  const dest = join(fx.dir, "new", "layout");
   const tags = Array.from({ length: 5 }, (_, i) => `w${i}`);
   await raceWriters(dest, tags);
   assert.deepEqual(await tagsOf(dest), tags);
@@ -84,7 +80,7 @@ test("writers racing to create a new layout all keep their tags", async () => {
 });
 
 test("destinations in one process committing at once all keep their tags", async () => {
-  const dest = join(tmp.path, "in-process");
+  const dest = join(fx.dir, "in-process");
   const tags = Array.from({ length: 8 }, (_, i) => `p${i}`);
   const writers = await Promise.all(
     tags.map(async (tag) => {

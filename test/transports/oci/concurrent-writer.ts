@@ -2,7 +2,7 @@
 // (made distinct by an annotation), prints "ready", and commits when a line arrives on stdin.
 import { once } from "node:events";
 import ociTransport from "../../../transports/oci/index.js";
-import { feedImage } from "./feed-image.js";
+import { feedImage } from "../scratch-images.js";
 
 const [srcPath, destPath, tag] = process.argv.slice(2);
 if (!srcPath || !destPath || !tag) throw new Error("usage: concurrent-writer.ts SRC DEST TAG");

@@ -1,34 +1,31 @@
 import assert from "node:assert/strict";
-import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
-import { isImgcopyError } from "../../../src/errors.js";
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
-import { run, tempDir } from "../../helpers/tools.js";
+import { run } from "../../helpers/tools.js";
 import ociTransport from "../../../transports/oci/index.js";
-import { feedImage } from "./feed-image.js";
-import { buildScratchStore, sha256Hex, skopeoCopy, skopeoInspect, snapshotTree } from "./scratch-image.js";
+import { buildScratchImages, expectError, expectRefusedUntouched, feedImage, HELLO, SECOND, sha256Hex, skopeoCopy, skopeoInspect, snapshotTree, type FeedOptions, type ScratchImages } from "../scratch-images.js";
 
-let tmp: { path: string; cleanup: () => Promise<void> };
+let fx: ScratchImages;
 let src1: string; // oci layout of x:1 (skopeo)
 let src2: string; // oci layout of x:2 (skopeo)
 let n = 0;
-const fresh = () => join(tmp.path, `out-${++n}`);
+const fresh = () => join(fx.dir, `out-${++n}`);
 
 before(async () => {
-  tmp = await tempDir("imgcopy-oci-dest-");
-  const store = await buildScratchStore(tmp.path);
-  src1 = join(tmp.path, "src1");
-  src2 = join(tmp.path, "src2");
-  await skopeoCopy(`${store.storageRef}localhost/x:1`, `oci:${src1}`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${src2}`);
+  fx = await buildScratchImages();
+  src1 = join(fx.dir, "src1");
+  src2 = join(fx.dir, "src2");
+  await skopeoCopy(fx.ref(1), `oci:${src1}`);
+  await skopeoCopy(fx.ref(2), `oci:${src2}`);
 });
-after(() => tmp?.cleanup());
+after(() => fx?.cleanup());
 
 const ref = (rest: string) => ociTransport.parseReference(rest);
 
-async function copyImage(from: string, to: string, opts: Parameters<typeof feedImage>[2] = {}) {
+async function copyImage(from: string, to: string, opts: FeedOptions = {}) {
   const src = await ref(from).newImageSource({});
   const dest = await ref(to).newImageDestination({});
   try {
@@ -44,16 +41,6 @@ interface IndexJson {
 }
 const readIndex = async (layout: string) => JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as IndexJson;
 const refs = (index: IndexJson) => index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "");
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isImgcopyError(err), `expected an ImgcopyError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.doesNotMatch(err.message, /\n/);
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 test("a copy into a new layout: skopeo inspects it and umoci unpacks it", async () => {
   const out = fresh();
@@ -75,10 +62,10 @@ test("a copy into a new layout: skopeo inspects it and umoci unpacks it", async 
   assert.equal(inspected.Digest, digest);
   assert.equal((inspected.Layers as string[]).length, 2);
   assert.deepEqual(inspected.Env, ["GREETING=hello"]);
-  const bundle = join(tmp.path, "bundle");
+  const bundle = join(fx.dir, "bundle");
   await run("umoci", ["unpack", "--image", `${out}:tag`, bundle]);
-  assert.equal(await readFile(join(bundle, "rootfs", "etc", "hello"), "utf8"), "hello from a scratch image\n");
-  assert.equal(await readFile(join(bundle, "rootfs", "two"), "utf8"), "second layer\n".repeat(100));
+  assert.equal(await readFile(join(bundle, "rootfs", "etc", "hello"), "utf8"), HELLO);
+  assert.equal(await readFile(join(bundle, "rootfs", "two"), "utf8"), SECOND);
 });
 
 test("a second tag keeps the first; blobs already present are reused, not rewritten", async () => {
@@ -108,13 +95,9 @@ test("writing a REF again moves it; the same untagged image twice is one entry; 
 
 test("a directory that is not an OCI layout is refused and left untouched", async () => {
   const precious = fresh();
-  await mkdir(join(precious, "sub"), { recursive: true });
-  await writeFile(join(precious, "notes.txt"), "my files\n");
-  await writeFile(join(precious, "index.json"), "{}");
-  const before = await snapshotTree(precious);
-  await expectError(ref(`${precious}:x`).newImageDestination({}), "EUNSUPPORTED", /not empty and is not an OCI image layout/);
-  assert.deepEqual(await snapshotTree(precious), before);
-  const file = join(tmp.path, "a-file");
+  const files = { "notes.txt": "my files\n", "index.json": "{}" };
+  await expectRefusedUntouched(precious, files, () => ref(`${precious}:x`).newImageDestination({}), /not empty and is not an OCI image layout/);
+  const file = join(fx.dir, "a-file");
   await writeFile(file, "x");
   await expectError(ref(file).newImageDestination({}), "EUNSUPPORTED", /not a directory/);
   assert.equal(await readFile(file, "utf8"), "x");
@@ -195,7 +178,7 @@ test("an index and its members: the index gets the REF, members are only blobs",
   await dest.close();
   const written = await readIndex(out);
   assert.deepEqual(written.manifests.map((m) => [m.mediaType, m.digest, refs(written)[0]]), [[OCI_INDEX, `sha256:${sha256Hex(index)}`, "multi"]]);
-  const inspected = await skopeoInspect(`oci:${out}:multi`, "--raw");
+  const inspected = await skopeoInspect(`oci:${out}:multi`, ["--raw"]);
   assert.equal(inspected.mediaType, OCI_INDEX);
   const reread = await ref(`${out}:multi`).newImageSource({});
   assert.equal((await reread.getManifest(childDigest)).mediaType, OCI_MANIFEST);

@@ -2,42 +2,30 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { isImgcopyError } from "../../../src/errors.js";
 import { OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
 import type { ImageSource } from "../../../src/types.js";
-import { run, tempDir } from "../../helpers/tools.js";
+import { run } from "../../helpers/tools.js";
 import ociTransport from "../../../transports/oci/index.js";
-import { buildScratchStore, hashStream, sha256Hex, skopeoCopy, type ManifestJson } from "./scratch-image.js";
+import { buildScratchImages, expectError, hashStream, sha256Hex, skopeoCopy, type ManifestJson, type ScratchImages } from "../scratch-images.js";
 
-let tmp: { path: string; cleanup: () => Promise<void> };
+let fx: ScratchImages;
 let multi: string; // tags "one" (x:1) and "two" (x:2)
 let single: string; // x:2, no tag
 
 before(async () => {
-  tmp = await tempDir("imgcopy-oci-src-");
-  const store = await buildScratchStore(tmp.path);
-  multi = join(tmp.path, "multi");
-  single = join(tmp.path, "single");
-  await skopeoCopy(`${store.storageRef}localhost/x:1`, `oci:${multi}:one`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${multi}:two`);
-  await skopeoCopy(`${store.storageRef}localhost/x:2`, `oci:${single}`);
+  fx = await buildScratchImages();
+  multi = join(fx.dir, "multi");
+  single = join(fx.dir, "single");
+  await skopeoCopy(fx.ref(1), `oci:${multi}:one`);
+  await skopeoCopy(fx.ref(2), `oci:${multi}:two`);
+  await skopeoCopy(fx.ref(2), `oci:${single}`);
 });
-after(() => tmp?.cleanup());
+after(() => fx?.cleanup());
 
 const open = (rest: string) => ociTransport.parseReference(rest).newImageSource({});
 
 async function rawManifest(ref: string): Promise<string> {
   return (await run("skopeo", ["inspect", "--raw", ref])).stdout;
-}
-
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isImgcopyError(err), `expected an ImgcopyError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.doesNotMatch(err.message, /\n/);
-    assert.match(err.message, pattern);
-    return true;
-  });
 }
 
 /** Reads every blob of the image and checks digest and size by hashing. */
@@ -81,18 +69,21 @@ test("an unknown REF or @N out of range: not found, naming what there is", async
   await expectError(open(`${multi}:@2`), "ENOTFOUND", /@2.*has 2/);
 });
 
-test("a directory that is not a layout: not found", async () => {
-  const empty = join(tmp.path, "not-a-layout");
+test("a directory that is not a layout, a missing directory, a file: not found, naming the reference", async () => {
+  const empty = join(fx.dir, "not-a-layout");
   await mkdir(empty);
-  await expectError(open(empty), "ENOTFOUND", /not an OCI image layout/);
-  await expectError(open(join(tmp.path, "missing")), "ENOTFOUND", /not an OCI image layout/);
+  await expectError(open(empty), "ENOTFOUND", /^oci:.*not-a-layout: .*not-a-layout is not an OCI image layout \(it has no oci-layout file\)$/);
+  await expectError(open(`${join(fx.dir, "missing")}:tag`), "ENOTFOUND", /^oci:.*missing:tag: .*missing does not exist$/);
+  const file = join(fx.dir, "a-file");
+  await writeFile(file, "x");
+  await expectError(open(file), "ENOTFOUND", /a-file is not a directory/);
 });
 
 test("hostile digests never become paths", async () => {
-  const hostile = join(tmp.path, "hostile");
+  const hostile = join(fx.dir, "hostile");
   await mkdir(join(hostile, "blobs", "sha256"), { recursive: true });
   await writeFile(join(hostile, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-  await writeFile(join(tmp.path, "secret"), "{}");
+  await writeFile(join(fx.dir, "secret"), "{}");
   const entry = { mediaType: OCI_MANIFEST, digest: "sha256:../../../secret", size: 2 };
   await writeFile(join(hostile, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
   await expectError(open(hostile), "ECORRUPT", /not a sha256 digest/);
@@ -105,7 +96,7 @@ test("hostile digests never become paths", async () => {
 });
 
 test("a manifest whose bytes do not match its digest is refused", async () => {
-  const bad = join(tmp.path, "tampered");
+  const bad = join(fx.dir, "tampered");
   await run("cp", ["-a", single, bad]);
   const index = JSON.parse(await readFile(join(bad, "index.json"), "utf8")) as { manifests: { digest: string }[] };
   const hex = index.manifests[0]!.digest.slice("sha256:".length);
@@ -115,7 +106,7 @@ test("a manifest whose bytes do not match its digest is refused", async () => {
 });
 
 test("an index referenced from index.json is the top-level manifest; its members are instances", async () => {
-  const nested = join(tmp.path, "nested");
+  const nested = join(fx.dir, "nested");
   await run("cp", ["-a", single, nested]);
   const index = JSON.parse(await readFile(join(nested, "index.json"), "utf8")) as { manifests: { digest: string }[] };
   const member = { ...index.manifests[0]!, platform: { os: "linux", architecture: "amd64" } };

@@ -4,8 +4,8 @@ import { AbortedError, EXIT_CODES, describeFsError, isImgcopyError } from "../er
 /** A copy stopped by SIGINT or SIGTERM: exits 128 + the signal number, like a shell would report. */
 export class InterruptedError extends AbortedError {
   readonly signal: NodeJS.Signals;
-  constructor(signal: NodeJS.Signals, options?: { cause?: unknown }) {
-    super(`interrupted by ${signal}; the destination was left as it was`, options);
+  constructor(signal: NodeJS.Signals, options?: { cause?: unknown; detail?: string }) {
+    super(`interrupted by ${signal}${options?.detail ?? "; the destination was left as it was"}`, options);
     this.signal = signal;
   }
 }

@@ -34,3 +34,17 @@ export function abortOnSignals(signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"]
     },
   };
 }
+
+/** Runs `work` (which does not write anything) so that SIGINT/SIGTERM abort it, e.g. a wait for a store's lock. */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = abortOnSignals();
+  try {
+    return await work(interrupt.signal);
+  } catch (err) {
+    const sig = interrupt.received();
+    if (sig) throw new InterruptedError(sig, { cause: err, detail: "" });
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}

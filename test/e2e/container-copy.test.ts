@@ -21,6 +21,7 @@ import { compareTrees, formatDifferences, unpackWithUmoci } from "../helpers/tre
 import { readOciImage, recomputedDiffIds, type ImageConfig } from "../helpers/oci-layout-read.js";
 import { tempDir } from "../helpers/tools.js";
 import { imgcopy, stderrLines, type CliResult } from "../cli/run-imgcopy.js";
+import { holdWriteLock } from "../transports/container-storage-copy/store/write-lock-holder.js";
 
 /** The config fields a user sets with `buildah config`, which an export must carry as buildah commit does. */
 const CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "User", "ExposedPorts", "Volumes", "StopSignal"] as const;
@@ -203,5 +204,73 @@ describe("container-copy errors: one clear stderr line, non-zero exit, destinati
     } finally {
       await s.cleanup();
     }
+  });
+});
+
+describe("container-copy next to podman, skopeo and a busy store", () => {
+  let work: { path: string; cleanup: () => Promise<void> };
+  let store: Store;
+  let ctr: WorkingContainer;
+  const image = "localhost/stored:1";
+
+  before(async () => {
+    work = await tempDir("imgcopy-e2e-store-");
+    store = await createStore("vfs");
+    const base = await buildBaseImage(store);
+    ctr = await buildChangedContainer(store, base);
+    await commitContainer(store, ctr.name, image);
+  });
+  after(async () => {
+    await store?.cleanup();
+    await work?.cleanup();
+  });
+
+  it("gives an image the digest skopeo inspect and podman images --digests show, and keeps it with --preserve-digests", async () => {
+    const skopeos = (await skopeoInspect(store.containersStorageRef(image))).Digest;
+    const podmans = await store.podman(["images", "--digests", "--format", "{{.Digest}}", image]);
+    assert.equal(podmans, skopeos);
+    const inspected = await imgcopy(["inspect", store.containerCopyRef(image)]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.equal((JSON.parse(inspected.stdout) as { Digest: string }).Digest, skopeos);
+    assert.equal(inspected.stderr, "");
+    const out = join(work.path, "preserved");
+    assertCopied(await imgcopy(["copy", "--quiet", "--preserve-digests", store.containerCopyRef(image), `oci:${out}:p`]), "copy --preserve-digests");
+    const index = JSON.parse(await readFile(join(out, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+    assert.equal(index.manifests[0]?.digest, skopeos);
+  });
+
+  it("notes on stderr that an inspected container's read-write layer digest is a placeholder", async () => {
+    const note = `imgcopy: warning: note: ${store.containerCopyRef(ctr.name)}: the container's read-write layer is not read by inspect; its digest and size in this output are placeholders (export the image to get real ones)`;
+    for (const flags of [[], ["--config"], ["--raw"]]) {
+      const r = await imgcopy(["inspect", ...flags, store.containerCopyRef(ctr.name)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(stderrLines(r), [note], `inspect ${flags.join(" ")}`);
+    }
+    const copied = await imgcopy(["copy", "--quiet", store.containerCopyRef(ctr.name), `oci:${join(work.path, "noted")}:n`]);
+    assertCopied(copied, "container-copy");
+    assert.equal(copied.stderr, "", "a copy computes the real digests: nothing to note");
+  });
+
+  it("stops waiting for a busy store's lock on Ctrl-C, long before --lock-timeout", async () => {
+    const layersLock = join(store.graphRoot, "vfs-layers", "layers.lock");
+    const writer = await holdWriteLock(layersLock);
+    const dest = join(work.path, "interrupted");
+    let r: CliResult;
+    try {
+      // SIGINT once imgcopy says it waits: the wait must end on it, not on the timeout (then "busy", exit 6).
+      r = await imgcopy(["copy", "--lock-timeout", "60", store.containerCopyRef(ctr.name), `oci:${dest}:t`], {
+        onStderr: (text, child) => {
+          if (text.includes("waiting for the lock on")) child.kill("SIGINT");
+        },
+      });
+    } finally {
+      await writer.stop();
+    }
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(stderrLines(r), [
+      `imgcopy: warning: waiting for the lock on ${layersLock} (held by another process)...`,
+      "imgcopy: interrupted by SIGINT; the destination was left as it was",
+    ]);
+    assert.equal(existsSync(dest), false);
   });
 });

@@ -8,6 +8,7 @@ import { layerChain } from "./store/layer-chain.js";
 import type { ImageRecord, LayerRecord, StoreLocation } from "./store/record-types.js";
 import type { Located, StoreRecords } from "./store/records.js";
 import type { ResolvedTarget } from "./store/resolve.js";
+import { asksNoChange, usableStoredManifest, type StoredManifest } from "./stored-manifest.js";
 
 export interface ImagePlan {
   /** "container <id>" or "image <id>", for messages. */
@@ -15,6 +16,10 @@ export interface ImagePlan {
   layers: ImageLayer[];
   configBytes: Uint8Array;
   annotations: Record<string, string>;
+  /** An image's own manifest from the store, served as it is (then configBytes are the stored config). */
+  stored?: StoredManifest;
+  /** --timestamp: whole seconds every entry of a diffed (read-write) layer gets as its mtime, as buildah commit does. */
+  diffMtime?: number;
 }
 
 export async function planImage(records: StoreRecords, target: ResolvedTarget, ctx: SystemContext): Promise<ImagePlan> {
@@ -51,7 +56,10 @@ async function planContainer(
     created: commitTimestamp(ctx),
     warn,
   });
-  return { what, layers, configBytes: serialize(config), annotations: { ...buildahAnnotations(buildah), ...ctx.commit?.annotations } };
+  const plan: ImagePlan = { what, layers, configBytes: serialize(config), annotations: { ...buildahAnnotations(buildah), ...ctx.commit?.annotations } };
+  const timestamp = ctx.commit?.timestamp;
+  if (timestamp !== undefined) plan.diffMtime = Math.floor(timestamp.getTime() / 1000);
+  return plan;
 }
 
 async function planStoredImage(records: StoreRecords, image: Located<ImageRecord>, ctx: SystemContext): Promise<ImagePlan> {
@@ -64,6 +72,10 @@ async function planStoredImage(records: StoreRecords, image: Located<ImageRecord
     warn(`${what} has no config in the store; using a minimal config`);
     const config: ImageConfig = { ...minimalConfig(), rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } };
     return { what, layers, configBytes: serialize(config), annotations };
+  }
+  if (asksNoChange(ctx.commit)) {
+    const manifest = await usableStoredManifest(image, records.location.driver, stored.bytes, layers, warn);
+    if (manifest) return { what, layers, configBytes: stored.bytes, annotations, stored: manifest };
   }
   const base = parseImageConfig(stored.bytes, `config ${bigDataPath(image, records.location.driver, stored.key)}`);
   const changed = buildImageConfig(base, ctx.commit, warn);

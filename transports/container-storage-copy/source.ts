@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { sha256 } from "../../src/digest.js";
 import { IOError, NotFoundError, isImgcopyError } from "../../src/errors.js";
 import { OCI_MANIFEST } from "../../src/manifest/media-types.js";
+import type { Descriptor } from "../../src/manifest/manifest-types.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { buildOciManifest, layerInfosForCopy } from "./image-manifest.js";
 import { planImage, type ImagePlan } from "./image-plan.js";
@@ -51,9 +52,13 @@ async function withDriverHint(err: unknown, location: StoreLocation): Promise<un
 }
 
 export class StorageImageSource implements ImageSource {
-  private readonly manifest: Uint8Array;
+  private readonly manifest: ManifestBlob;
   private readonly configDigest: Digest;
   private closed = false;
+  /** Whether the manifest served has placeholder layers, and whether the user was told. */
+  private placeholderNote: "none" | "pending" | "given" = "none";
+  /** The engine asked for the layers to copy: the placeholders will be replaced by real digests. */
+  private copying = false;
 
   constructor(
     readonly reference: StorageReference,
@@ -63,31 +68,38 @@ export class StorageImageSource implements ImageSource {
     private readonly ctx: SystemContext,
   ) {
     this.configDigest = sha256(plan.configBytes);
-    this.manifest = buildOciManifest(plan.configBytes, plan.layers, plan.annotations);
+    this.manifest = plan.stored
+      ? { bytes: plan.stored.bytes, mediaType: plan.stored.mediaType }
+      : { bytes: buildOciManifest(plan.configBytes, plan.layers, plan.annotations), mediaType: OCI_MANIFEST };
   }
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {
     if (instance !== undefined) {
       throw new NotFoundError(`${this.reference.toString()}: has a single image, not a list; no instance ${instance}`);
     }
-    return { bytes: this.manifest, mediaType: OCI_MANIFEST };
+    if (this.placeholderNote === "none" && this.plan.layers.some((l) => l.placeholder)) this.placeholderNote = "pending";
+    return this.manifest;
   }
 
   async layerInfosForCopy(instance?: Digest): Promise<BlobInfo[] | undefined> {
     if (instance !== undefined) {
       throw new NotFoundError(`${this.reference.toString()}: has a single image, not a list; no instance ${instance}`);
     }
+    this.copying = true;
+    if (this.plan.stored) return storedLayerInfos(this.plan.stored.layers);
     return layerInfosForCopy(this.plan.layers);
   }
 
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {
     if (this.closed) throw new IOError(`${this.reference.toString()}: the image source is closed`);
     if (info.digest === this.configDigest) {
+      this.notePlaceholders();
       return { stream: Readable.from([Buffer.from(this.plan.configBytes)]), size: this.plan.configBytes.length };
     }
     const index = this.plan.layers.findIndex((l) => l.digest === info.digest);
     const layer = this.plan.layers[index];
     if (!layer) throw new NotFoundError(`${this.reference.toString()}: blob ${info.digest} is not part of ${this.plan.what}`);
+    this.copying = true;
     // Imported on first use, so that inspecting (manifest + config) never loads the layer code.
     const { openLayerStream } = await import("./layers/index.js");
     const stream = await openLayerStream({
@@ -97,6 +109,7 @@ export class StorageImageSource implements ImageSource {
       layerStoreRoot: layer.located.root,
       warn: this.ctx.warn,
       signal,
+      mtime: this.plan.diffMtime,
     });
     return { stream, size: layer.placeholder ? -1 : layer.size };
   }
@@ -104,6 +117,26 @@ export class StorageImageSource implements ImageSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.notePlaceholders();
     await this.locks.releaseAll();
   }
+
+  /** Read without copying (inspect): the placeholders in what was shown are not real digests; say so once. */
+  private notePlaceholders(): void {
+    if (this.placeholderNote !== "pending" || this.copying) return;
+    this.placeholderNote = "given";
+    this.ctx.warn?.(
+      `note: ${this.reference.toString()}: the container's read-write layer is not read by inspect; its digest and size in this output are placeholders (export the image to get real ones)`,
+    );
+  }
+}
+
+/** A stored manifest's layers as they are: uncompressed, their digest their DiffID. */
+function storedLayerInfos(layers: readonly Descriptor[]): BlobInfo[] {
+  return layers.map((d) => {
+    const info: BlobInfo = { digest: d.digest, size: d.size, mediaType: d.mediaType, compression: "none", uncompressedDigest: d.digest };
+    if (d.urls) info.urls = [...d.urls];
+    if (d.annotations) info.annotations = { ...d.annotations };
+    return info;
+  });
 }

@@ -1,6 +1,7 @@
 // `imgcopy inspect REF [--raw] [--config]`: skopeo inspect's JSON, the manifest or the config.
 import type { Argv, CommandModule, Options } from "yargs";
 import { loadCliPlugins, parseCliReference, systemContextFrom, type GlobalArgs } from "../global-options.js";
+import { interruptible } from "../interrupt.js";
 import { writeStdout } from "../stdout.js";
 
 interface InspectArgs extends GlobalArgs {
@@ -31,6 +32,7 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     const ref = await parseCliReference(args.ref);
     const { inspectImage, renderInspectResult } = await import("../../inspect.js");
     // Rendered as skopeo prints it (4-space indent, Go's escaping), so outputs diff cleanly.
-    await writeStdout(renderInspectResult(await inspectImage(ref, { ctx, raw: args.raw, config: args.config })));
+    const result = await interruptible((signal) => inspectImage(ref, { ctx: { ...ctx, signal }, raw: args.raw, config: args.config }));
+    await writeStdout(renderInspectResult(result));
   },
 };

@@ -5,6 +5,7 @@ import { UnsupportedError } from "../../errors.js";
 import { defaultRegistry } from "../../registry.js";
 import { loadCliPlugins, systemContextFrom, type GlobalArgs } from "../global-options.js";
 import { formatListing } from "../listing-format.js";
+import { interruptible } from "../interrupt.js";
 import { writeJson, writeStdout } from "../stdout.js";
 
 interface ListArgs extends GlobalArgs {
@@ -34,7 +35,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     if (typeof transport.list !== "function") {
       throw new UnsupportedError(`transport "${name}" cannot list what a location holds`);
     }
-    const items = await transport.list(location, ctx);
+    const items = await interruptible((signal) => transport.list!(location, { ...ctx, signal }));
     if (args.json) await writeJson(items);
     else await writeStdout(formatListing(items));
   },

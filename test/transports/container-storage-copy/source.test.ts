@@ -198,6 +198,42 @@ describe("container-copy source: errors, images and list (vfs)", () => {
     await assert.rejects(src.getBlob({ digest: m.config.digest, size: m.config.size }), (e) => assertError(e, "EIO", /the image source is closed/));
   });
 
+  it("notes once that an inspected container's read-write layer is a placeholder, and only when nothing is copied", async () => {
+    const note = `note: container-copy:${store.bracket}changed: the container's read-write layer is not read by inspect; its digest and size in this output are placeholders (export the image to get real ones)`;
+    /** The warnings of one use of a source of `name`. */
+    const warningsOf = async (name: string, use: (src: ImageSource) => Promise<void>): Promise<string[]> => {
+      const warnings: string[] = [];
+      const src = await containerCopyTransport.parseReference(`${store.bracket}${name}`).newImageSource({ warn: (m) => warnings.push(m) });
+      try {
+        await use(src);
+      } finally {
+        await src.close();
+      }
+      return warnings;
+    };
+    const readConfig = async (src: ImageSource): Promise<void> => {
+      const m = await manifestOf(src);
+      await text((await src.getBlob({ digest: m.config.digest, size: m.config.size })).stream);
+    };
+    // inspect: manifest, then config; the placeholder is the same each time.
+    const inspected = await warningsOf("changed", async (src) => {
+      assert.equal((await manifestOf(src)).layers[2]!.digest, (await manifestOf(src)).layers[2]!.digest);
+      await readConfig(src);
+    });
+    assert.deepEqual(inspected, [note]);
+    // inspect --raw: the manifest alone.
+    assert.deepEqual(await warningsOf("changed", async (src) => void (await src.getManifest())), [note]);
+    // A copy asks for the layers to copy first: the placeholders get replaced, nothing to note.
+    const copied = await warningsOf("changed", async (src) => {
+      await src.getManifest();
+      await src.layerInfosForCopy!();
+      await readConfig(src);
+    });
+    assert.deepEqual(copied, []);
+    // An image has no placeholder.
+    assert.deepEqual(await warningsOf(base.name, readConfig), []);
+  });
+
   it("names the store when the name is unknown, and hints at another driver's records", async () => {
     await assert.rejects(open(store, "nope"), (e) => assertError(e, "ENOTFOUND", `no container or image "nope" in store vfs@${store.graphRoot}`));
     const asOverlay = containerCopyTransport.parseReference(`[${store.graphRoot}]changed`);

@@ -19,7 +19,9 @@ export interface ArchiveContext {
   mapper: IdMapper;
   xattrs: XattrReader;
   warn: (msg: string) => void;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Every entry's mtime (whole seconds) instead of the file's: buildah commit --timestamp. */
+  mtime?: number | undefined;
 }
 
 /** Whole seconds, rounded towards the past (Go's Time.Truncate(time.Second).Unix()). */
@@ -67,7 +69,7 @@ export class FsEntryArchiver {
       uid: this.ctx.mapper.uid(Number(st.uid)),
       gid: this.ctx.mapper.gid(Number(st.gid)),
       size: typeflag === TYPE_FILE ? Number(st.size) : 0,
-      mtime: mtimeSeconds(st),
+      mtime: this.ctx.mtime ?? mtimeSeconds(st),
     };
     if (typeflag === TYPE_SYMLINK) h.linkname = readlinkSync(absPath, { encoding: "buffer" });
     if (typeflag === TYPE_CHAR || typeflag === TYPE_BLOCK) {

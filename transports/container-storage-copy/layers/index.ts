@@ -23,6 +23,8 @@ export interface LayerStreamInput {
   layerStoreRoot: string;
   warn?: (msg: string) => void;
   signal?: AbortSignal;
+  /** Whole seconds to write as every entry's mtime when the layer is diffed (buildah commit --timestamp); replays keep theirs. */
+  mtime?: number | undefined;
 }
 
 function checkInput(input: LayerStreamInput): void {
@@ -79,7 +81,7 @@ async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: strin
   if (location.driver === "overlay" && !xattrs.available && lowerDirs.length > 0) {
     warn(`${what}: without xattrs, directories deleted and re-created in this layer are not marked opaque`);
   }
-  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal });
+  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime });
   const parent = lowers[0];
   const entries = location.driver === "vfs"
     ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap) })

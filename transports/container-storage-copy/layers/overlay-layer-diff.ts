@@ -80,7 +80,7 @@ async function* walkDirectory(
         uid: ctx.mapper.tryUid(Number(st.uid)) ?? 0,
         gid: ctx.mapper.tryGid(Number(st.gid)) ?? 0,
         size: 0,
-        mtime: mtimeSeconds(st),
+        mtime: ctx.mtime ?? mtimeSeconds(st),
       });
       continue;
     }
@@ -107,7 +107,7 @@ async function* walkDirectory(
           uid: header.uid,
           gid: header.gid,
           size: 0,
-          mtime: 0,
+          mtime: ctx.mtime ?? 0,
         });
       }
     }

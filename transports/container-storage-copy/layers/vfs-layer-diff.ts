@@ -146,7 +146,7 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
         gid: 0,
         size: 0,
         // containers/storage stamps whiteouts with "now"; the directory's mtime keeps output reproducible
-        mtime: mtimeSeconds(parent),
+        mtime: archiver.ctx.mtime ?? mtimeSeconds(parent),
       });
       continue;
     }

@@ -11,6 +11,8 @@ import type { StoreLocation } from "./record-types.js";
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const RETRY_MS = 10;
+/** After this long waiting for a lock, the user is told why nothing happens. */
+export const WAIT_NOTICE_MS = 1_000;
 
 interface FcntlLocker {
   lock(fd: number, options: { exclusive?: boolean; immediate?: boolean }): Promise<void>;
@@ -65,6 +67,8 @@ export interface LockOptions {
   storeName: string;
   warn: (message: string) => void;
   signal?: AbortSignal;
+  /** Shared by the locks of one store, so that a slow wait is announced once. */
+  notice?: { given: boolean };
 }
 
 /**
@@ -129,9 +133,11 @@ async function openLockFile(path: string): Promise<FileHandle> {
 }
 
 async function lockWithRetry(locker: FcntlLocker, fd: number, path: string, opts: LockOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const started = Date.now();
+  const deadline = started + opts.timeoutMs;
+  const notice = opts.notice ?? { given: false };
   while (true) {
-    if (opts.signal?.aborted) throw new AbortedError(`waiting for ${path}: aborted`);
+    if (opts.signal?.aborted) throw new AbortedError(`waiting for the lock on ${path}: aborted`);
     try {
       await locker.lock(fd, { exclusive: false, immediate: true });
       return;
@@ -144,10 +150,14 @@ async function lockWithRetry(locker: FcntlLocker, fd: number, path: string, opts
         `store ${opts.storeName} is busy: ${basename(path)} is held by a writer (waited ${formatSeconds(opts.timeoutMs)})`,
       );
     }
+    if (!notice.given && Date.now() - started >= WAIT_NOTICE_MS) {
+      notice.given = true;
+      opts.warn(`waiting for the lock on ${path} (held by another process)...`);
+    }
     try {
       await sleep(RETRY_MS, undefined, opts.signal ? { signal: opts.signal } : undefined);
-    } catch {
-      throw new AbortedError(`waiting for ${path}: aborted`);
+    } catch (err) {
+      throw new AbortedError(`waiting for the lock on ${path}: aborted`, { cause: err });
     }
   }
 }
@@ -164,7 +174,8 @@ export interface StoreReadLocks {
   releaseAll(): Promise<void>;
 }
 
-export async function lockStoreForReading(location: StoreLocation, ctx: SystemContext, signal?: AbortSignal): Promise<StoreReadLocks> {
+/** Waits as long as ctx.lockTimeoutMs says, and no longer than ctx.signal lets it. */
+export async function lockStoreForReading(location: StoreLocation, ctx: SystemContext): Promise<StoreReadLocks> {
   const d = location.driver;
   const stores = [location.graphRoot, ...location.additionalImageStores];
   const layerFiles = stores.map((root) => ({ root, file: join(root, `${d}-layers`, "layers.lock") }));
@@ -177,7 +188,12 @@ export async function lockStoreForReading(location: StoreLocation, ctx: SystemCo
   const releaseEach = async (locks: ReadLock[]): Promise<void> => {
     for (const l of locks.splice(0).reverse()) await l.release();
   };
-  const base = { timeoutMs: ctx.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, warn: ctx.warn ?? (() => {}), signal };
+  const base: Omit<LockOptions, "storeName"> = {
+    timeoutMs: ctx.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    warn: ctx.warn ?? (() => {}),
+    signal: ctx.signal,
+    notice: { given: false },
+  };
   try {
     for (const { root, file } of layerFiles) {
       const l = await acquireReadLock(file, { ...base, storeName: root });

@@ -1,42 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { containerCopyTransport } from "../../../../transports/container-storage-copy/index.js";
 import { lockStoreForReading } from "../../../../transports/container-storage-copy/store/locks.js";
-import { requireTool, run, tempDir } from "../../../helpers/tools.js";
+import { tempDir } from "../../../helpers/tools.js";
+import { holdWriteLock, writerCouldLock } from "./write-lock-holder.js";
 import { buildScratchContainer, createStore, type Store } from "../../../helpers/buildah-store.js";
 import { isImgcopyError } from "../../../../src/errors.js";
-
-/** A python3 process holding an fcntl WRITE lock on `path` (as a podman/buildah writer does) until stopped. */
-async function holdWriteLock(path: string): Promise<{ stop: () => Promise<void> }> {
-  requireTool("python3");
-  const script = "import fcntl,sys\nf=open(sys.argv[1],'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\nsys.stdin.read()\n";
-  const child: ChildProcess = spawn("python3", ["-c", script, path], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  child.stdout!.setEncoding("utf8");
-  while (!out.includes("locked")) {
-    const [chunk] = (await once(child.stdout!, "data")) as [string];
-    out += chunk;
-  }
-  return {
-    stop: async () => {
-      child.stdin!.end();
-      if (child.exitCode === null) await once(child, "exit");
-    },
-  };
-}
-
-/** Whether another process could take a WRITE lock on `path` right now (non-blocking). */
-async function writerCouldLock(path: string): Promise<boolean> {
-  const script =
-    "import fcntl,sys\nf=open(sys.argv[1],'r+')\ntry:\n  fcntl.lockf(f, fcntl.LOCK_EX|fcntl.LOCK_NB)\n  print('free')\nexcept OSError:\n  print('held')\n";
-  const { stdout } = await run("python3", ["-c", script, path]);
-  return stdout.trim() === "free";
-}
 
 describe("store locks", () => {
   let store: Store;
@@ -65,6 +37,65 @@ describe("store locks", () => {
       await writer.stop();
     }
     assert.ok(await writerCouldLock(imagesLock), "a failed open leaves no lock behind");
+  });
+
+  it("says once that it waits, and gives up with AbortedError as soon as ctx.signal aborts", async () => {
+    const writer = await holdWriteLock(layersLock);
+    try {
+      const controller = new AbortController();
+      const warnings: string[] = [];
+      // The notice comes after about a second of waiting; aborting then proves the wait listens to the signal.
+      const warn = (m: string): void => {
+        warnings.push(m);
+        controller.abort();
+      };
+      await assert.rejects(ref().newImageSource({ lockTimeoutMs: 600_000, signal: controller.signal, warn }), (err: unknown) => {
+        assert.ok(isImgcopyError(err));
+        assert.equal(err.code, "EABORT");
+        assert.equal(err.message, `waiting for the lock on ${layersLock}: aborted`);
+        return true;
+      });
+      assert.deepEqual(warnings, [`waiting for the lock on ${layersLock} (held by another process)...`]);
+      assert.equal(await writerCouldLock(layersLock), false, "the writer still holds the lock: the wait ended on the abort, not on it");
+    } finally {
+      await writer.stop();
+    }
+    assert.ok(await writerCouldLock(layersLock), "an aborted open leaves no lock behind");
+  });
+
+  it("lets list() be aborted while it waits for a lock", async () => {
+    const writer = await holdWriteLock(imagesLock);
+    try {
+      const controller = new AbortController();
+      const warnings: string[] = [];
+      const listing = containerCopyTransport.list!(store.bracket, {
+        lockTimeoutMs: 600_000,
+        signal: controller.signal,
+        warn: (m) => {
+          warnings.push(m);
+          controller.abort();
+        },
+      });
+      await assert.rejects(listing, (err: unknown) => isImgcopyError(err) && err.code === "EABORT");
+      assert.deepEqual(warnings, [`waiting for the lock on ${imagesLock} (held by another process)...`]);
+    } finally {
+      await writer.stop();
+    }
+    assert.ok(await writerCouldLock(layersLock), "an aborted list leaves no lock behind");
+  });
+
+  it("does not start waiting when ctx.signal is already aborted", async () => {
+    const writer = await holdWriteLock(layersLock);
+    try {
+      const warnings: string[] = [];
+      await assert.rejects(
+        ref().newImageSource({ lockTimeoutMs: 600_000, signal: AbortSignal.abort(), warn: (m) => warnings.push(m) }),
+        (err: unknown) => isImgcopyError(err) && err.code === "EABORT",
+      );
+      assert.deepEqual(warnings, []);
+    } finally {
+      await writer.stop();
+    }
   });
 
   it("waits for a writer that finishes within the timeout", async () => {

@@ -81,7 +81,7 @@ function main(): void {
     process.stderr.write(`timing: ${job}\n`);
     rows.push({ job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: time(`${tool} ${job}`, theirs, prepare) });
   };
-  const ic = (...a: string[]): string[] => [process.execPath, CLI, "--quiet", ...a];
+  const ic = (...a: string[]): string[] => [process.execPath, CLI, ...a];
 
   // Fixtures in other formats, made by skopeo once.
   const ociSrc = join(work, "src-oci");
@@ -89,19 +89,20 @@ function main(): void {
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${ociSrc}:bench`]);
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `docker-archive:${archSrc}:bench:1`]);
 
-  add("export container -> oci (gzip)", "buildah commit", ic(`container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
+  // Copies run with --quiet (as skopeo -q / buildah commit -q); inspect has no progress to silence.
+  add("export container -> oci (gzip)", "buildah commit", ic("--quiet", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
     ["buildah", ...S, "commit", "-q", ctr, `oci:${out}:x`], () => fresh(out));
-  add("export container -> oci (uncompressed)", "buildah commit", ic("--dest-oci-accept-uncompressed-layers", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
+  add("export container -> oci (uncompressed)", "buildah commit", ic("--quiet", "--dest-oci-accept-uncompressed-layers", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
     ["buildah", ...S, "commit", "-q", "--disable-compression", ctr, `oci:${out}:x`], () => fresh(out));
-  add("store image -> oci (gzip)", "skopeo copy", ic(`containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
+  add("store image -> oci (gzip)", "skopeo copy", ic("--quiet", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
     ["skopeo", "copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> oci (new layout)", "skopeo copy", ic(`oci:${ociSrc}:bench`, `oci:${out}:x`),
+  add("oci -> oci (new layout)", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `oci:${out}:x`),
     ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> docker-archive", "skopeo copy", ic(`oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
+  add("oci -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
     ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out));
-  add("docker-archive -> oci (gzip)", "skopeo copy", ic(`docker-archive:${archSrc}`, `oci:${out}:x`),
+  add("docker-archive -> oci (gzip)", "skopeo copy", ic("--quiet", `docker-archive:${archSrc}`, `oci:${out}:x`),
     ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> dir", "skopeo copy", ic(`oci:${ociSrc}:bench`, `dir:${out}`),
+  add("oci -> dir", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `dir:${out}`),
     ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `dir:${out}`], () => fresh(out));
   add("inspect container (no layer reads)", "buildah inspect", ic("inspect", `container-copy:${BRACKET}${ctr}`),
     ["buildah", ...S, "inspect", ctr], () => undefined);

@@ -3,6 +3,7 @@
 import type { Argv, Options } from "yargs";
 import { UsageError } from "../../errors.js";
 import type { CommitOptions, SystemContext } from "../../types.js";
+import type { CopyOptions } from "../../copy/copy-options.js";
 import { PROGRESS_MODES, nonNegative, type GlobalArgs, type ProgressMode } from "../global-options.js";
 
 export interface CopyArgs extends GlobalArgs {
@@ -81,18 +82,12 @@ export function addCopyOptions(y: Argv<GlobalArgs>): Argv<CopyArgs> {
     .conflicts("dest-compress", "dest-decompress") as unknown as Argv<CopyArgs>; // yargs infers kebab and camel keys both
 }
 
-/** The engine's options that the flags describe (context, progress and signal are added by the caller). */
-export function engineOptionsFrom(args: CopyArgs): {
-  format?: "oci" | "v2s2";
-  compress?: boolean;
-  decompress?: boolean;
-  compressionFormat?: string;
-  compressionLevel?: number;
-  all?: boolean;
-  removeSignatures?: boolean;
-  preserveDigests?: boolean;
-} {
-  const out: ReturnType<typeof engineOptionsFrom> = {
+/** The engine's options that flags set; context, progress, signal and concurrency come from the caller. */
+type EngineFlagOptions = Omit<CopyOptions, "sourceCtx" | "destCtx" | "onProgress" | "signal" | "concurrency">;
+
+/** The engine's options that the flags describe. */
+export function engineOptionsFrom(args: CopyArgs): EngineFlagOptions {
+  const out: EngineFlagOptions = {
     compress: args.destCompress === true,
     decompress: args.destDecompress === true,
     all: args.all,

@@ -1,9 +1,9 @@
 // inspectImage: what `skopeo inspect` prints (its JSON, --raw manifest, --config), for any transport.
 import { pipeline } from "node:stream/promises";
 import { VerifyingStream, sha256 } from "./digest.js";
-import { DigestMismatchError, UnsupportedError } from "./errors.js";
+import { CorruptInputError, DigestMismatchError, UnsupportedError } from "./errors.js";
 import { chooseInstance } from "./manifest/choose-instance.js";
-import { parseImageConfig } from "./manifest/image-config.js";
+import { MAX_CONFIG_SIZE, parseImageConfig } from "./manifest/image-config.js";
 import type { Descriptor, ImageManifest } from "./manifest/manifest-types.js";
 import { parseJsonObject, parseManifest } from "./manifest/parse-manifest.js";
 import type { ImageReference, ImageSource, ManifestBlob, SystemContext } from "./types.js";
@@ -66,6 +66,8 @@ async function imageManifest(source: ImageSource, top: ManifestBlob, name: strin
 }
 
 async function readSmallBlob(source: ImageSource, d: Descriptor, what: string): Promise<Buffer> {
+  // The size comes from the manifest, which may be hostile: never buffer more than a config may hold.
+  if (d.size > MAX_CONFIG_SIZE) throw new CorruptInputError(`${what}: ${d.size} bytes is too large for an image config`);
   const blob = await source.getBlob({ digest: d.digest, size: d.size, mediaType: d.mediaType });
   const chunks: Buffer[] = [];
   await pipeline(blob.stream, new VerifyingStream(what, d.digest, d.size), async (s: AsyncIterable<Buffer>) => {

@@ -7,9 +7,8 @@ import type { BlobInfo, Digest, ManifestBlob } from "../types.js";
 import type { CopyRun } from "./copy-run.js";
 import { streamToDestination } from "./stream-to-destination.js";
 import type { Descriptor } from "../manifest/manifest-types.js";
+import { MAX_CONFIG_SIZE } from "../manifest/image-config.js";
 
-/** Configs larger than this are refused rather than held in memory. */
-const MAX_CONFIG_SIZE = 64 * 1024 * 1024;
 
 /** Reads a config blob whole, verifying digest and size. */
 export async function readConfigBlob(run: CopyRun, info: BlobInfo, what: string): Promise<Buffer> {

@@ -3,6 +3,9 @@ import type { Digest } from "../types.js";
 import { parseJsonObject } from "./parse-manifest.js";
 import { FieldChecker, isObject, type JsonObject } from "./validate-fields.js";
 
+/** Configs larger than this are refused rather than held in memory. */
+export const MAX_CONFIG_SIZE = 64 * 1024 * 1024;
+
 export interface ImageConfig {
   /** The whole config as parsed; unknown fields are kept. */
   json: JsonObject;

@@ -151,9 +151,9 @@ export function rwLayerDiffSuite(
   });
 }
 
-/** Every field buildah writes, except those named in `skip`. */
-export function assertSameEntry(ours: ListedEntry, theirs: ListedEntry, skip: ReadonlyArray<keyof ListedEntry> = []): void {
-  const pick = (e: ListedEntry): Partial<ListedEntry> => Object.fromEntries(Object.entries(e).filter(([k]) => !skip.includes(k as keyof ListedEntry)));
+/** Every field buildah writes, except those named in `ignoredFields`. */
+export function assertSameEntry(ours: ListedEntry, theirs: ListedEntry, ignoredFields: ReadonlyArray<keyof ListedEntry> = []): void {
+  const pick = (e: ListedEntry): Partial<ListedEntry> => Object.fromEntries(Object.entries(e).filter(([k]) => !ignoredFields.includes(k as keyof ListedEntry)));
   assert.deepEqual(pick(ours), pick(theirs), ours.name);
 }
 

@@ -42,8 +42,21 @@ export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
     .strict()
     // Errors surface as rejections of parseAsync, so that one place (error-report.ts) reports them.
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      throw err ?? new UsageError(missingArgumentText(message, args[0]) ?? message);
     })
     .exitProcess(false);
   return parser.wrap(Math.min(110, parser.terminalWidth()));
+}
+
+/** What each command needs, for yargs' "Not enough non-option arguments" (which names none of it). */
+const NEEDS: Record<string, string> = {
+  copy: "a source and a destination: imgcopy copy SRC DEST",
+  inspect: "an image reference: imgcopy inspect TRANSPORT:DETAILS",
+  list: "a location: imgcopy list TRANSPORT:LOCATION",
+};
+
+function missingArgumentText(message: string, verb: string | undefined): string | undefined {
+  if (!message.startsWith("Not enough non-option arguments")) return undefined;
+  const needs = NEEDS[verb ?? ""] ?? "a source and a destination: imgcopy SRC DEST";
+  return `missing argument: ${verb && NEEDS[verb] ? `imgcopy ${verb}` : "imgcopy"} needs ${needs}`;
 }

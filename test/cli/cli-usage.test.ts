@@ -72,6 +72,22 @@ describe("imgcopy command line", () => {
     }
   });
 
+  it("a missing argument names what the command needs", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["inspect"], /^imgcopy: missing argument: imgcopy inspect needs an image reference: imgcopy inspect TRANSPORT:DETAILS/],
+      [["list"], /^imgcopy: missing argument: imgcopy list needs a location/],
+      [["copy", "oci:/x"], /^imgcopy: missing argument: imgcopy copy needs a source and a destination/],
+      [["oci:/x"], /^imgcopy: missing argument: imgcopy needs a source and a destination: imgcopy SRC DEST/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await imgcopy(args);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = stderrLines(r);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0] ?? "", expected);
+    }
+  });
+
   it("usage errors exit 2 with one line that points to --help", async () => {
     for (const args of [["oci:x"], ["copy", "a:b", "c:d", "e:f"], ["--format", "v3", "a:b", "c:d"], ["--dest-compress", "--dest-decompress", "a:b", "c:d"]]) {
       const r = await imgcopy(args);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { ListedTransport as Listed } from "../../src/cli/commands/transports-command.js";
 import { tempDir } from "../helpers/tools.js";
 import { cleanEnv, fixturePlugin, imgcopy, stderrLines, type CliResult } from "./run-imgcopy.js";
 
@@ -31,15 +32,6 @@ function assertIgnored(r: CliResult, pattern: RegExp): void {
   assert.match(lines[0]!, pattern);
 }
 
-interface Listed {
-  name: string;
-  plugin: string;
-  version: string;
-  description: string;
-  manifest: string;
-  status: "ok" | "refused";
-  reason?: string;
-}
 
 describe("imgcopy transports", () => {
   it("lists the bundled transports with plugin, version and description", async () => {

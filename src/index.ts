@@ -15,6 +15,9 @@ export * from "./errors.js";
 export * from "./digest.js";
 export * from "./manifest/media-types.js";
 export { writeFileAtomic, writeStreamAtomic, makeTempDirBeside, tempPathFor } from "./atomic-fs.js";
+// Rootless containers/storage stores are read inside the user's namespace: a program that uses the
+// library as an unprivileged user calls `if (userNamespaceNeeded()) process.exit(await runInUserNamespace({ what }))` first.
+export { runInUserNamespace, userNamespaceNeeded, insideUserNamespace, type ReexecOptions } from "./userns/index.js";
 export {
   IMGCOPY_API_VERSION,
   loadPlugins,

@@ -61,6 +61,8 @@ export interface CommitOptions {
   annotations?: Record<string, string>;
   /** Dockerfile-style instructions applied to the config: "ENV A=b", "CMD [\"sh\"]", "LABEL k=v", ... */
   changes?: string[];
+  /** podman containers: every volume the container was given becomes an image volume (podman commit --include-volumes). */
+  includeVolumes?: boolean;
 }
 
 export interface ImageTransport {
@@ -73,6 +75,22 @@ export interface ImageTransport {
    * of a store. `location` is the text after "name:", possibly empty.
    */
   list?(location: string, ctx: SystemContext): Promise<ListedItem[]>;
+  /**
+   * Optional: whether listing `location` must happen inside the invoking user's user namespace (see
+   * UserNamespaceRequest). Asked before `list`, outside the namespace; must open and lock nothing.
+   */
+  listUserNamespace?(location: string, ctx: SystemContext): Promise<UserNamespaceRequest | undefined>;
+}
+
+/**
+ * A transport's answer when what it reads belongs to an unprivileged user's user namespace (a
+ * rootless containers/storage store: files owned by subordinate ids, owners meant in container
+ * terms). The CLI then runs itself again inside that namespace before anything is opened (src/userns);
+ * a library caller must already run inside it (`runInUserNamespace`, or `buildah unshare`).
+ */
+export interface UserNamespaceRequest {
+  /** What needs it, for messages: "container-copy store overlay@/home/u/.local/share/containers/storage". */
+  what: string;
 }
 
 export interface ListedItem {
@@ -93,6 +111,11 @@ export interface ImageReference {
   newImageSource(ctx: SystemContext): Promise<ImageSource>;
   /** Read-only transports reject with UnsupportedError. */
   newImageDestination(ctx: SystemContext): Promise<ImageDestination>;
+  /**
+   * Optional: whether opening this reference must happen inside the invoking user's user namespace.
+   * Asked outside it, before any source or destination is opened; must open and lock nothing.
+   */
+  userNamespace?(ctx: SystemContext): Promise<UserNamespaceRequest | undefined>;
 }
 
 export interface BlobStream {

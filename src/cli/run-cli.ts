@@ -5,6 +5,7 @@ import { COMPLETION_FLAG } from "./completion-scripts.js";
 import { EXIT_USAGE, describeError } from "./error-report.js";
 import { buildParser } from "./parser.js";
 import { guardStdout, writeStdout } from "./stdout.js";
+import { ReexecutedCommand } from "./user-namespace-gate.js";
 
 export async function runCli(args: readonly string[]): Promise<number> {
   guardStdout();
@@ -21,6 +22,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     await buildParser(args).parseAsync();
     return 0;
   } catch (err) {
+    if (err instanceof ReexecutedCommand) return err.exitCode; // the child has reported everything itself
     const report = describeError(err, args.includes("--debug"));
     process.stderr.write(report.lines.map((l) => `${l}\n`).join(""));
     return report.exitCode;

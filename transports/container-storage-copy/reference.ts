@@ -1,9 +1,10 @@
 // References of the container-copy (and containers-storage) transport:
 // `[DRIVER@GRAPHROOT+RUNROOT:OPTIONS]NAME-OR-ID`, every part of the bracket optional.
 import { BadReferenceError, UnsupportedError } from "../../src/errors.js";
-import type { ImageDestination, ImageReference, ImageSource, ImageTransport, SystemContext } from "../../src/types.js";
+import type { ImageDestination, ImageReference, ImageSource, ImageTransport, SystemContext, UserNamespaceRequest } from "../../src/types.js";
 import { openStorageImageSource } from "./source.js";
 import type { StoreSpec } from "./store/store-location.js";
+import { storeUserNamespace } from "./store/user-namespace.js";
 
 /** Splits an optional leading `[...]` store specifier off `text`. */
 export function parseStoreSpec(text: string, transportName: string): { spec: StoreSpec; rest: string } {
@@ -84,6 +85,11 @@ export class StorageReference implements ImageReference {
 
   newImageSource(ctx: SystemContext): Promise<ImageSource> {
     return openStorageImageSource(this, ctx);
+  }
+
+  /** A rootless store is read inside the user's namespace (the CLI re-runs itself there). */
+  userNamespace(ctx: SystemContext): Promise<UserNamespaceRequest | undefined> {
+    return storeUserNamespace(this.transport.name, this.store, ctx);
   }
 
   newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {

@@ -5,6 +5,7 @@ import type { ProgressEvent } from "../../types.js";
 import { InterruptedError } from "../error-report.js";
 import { loadCliPlugins, parseCliReference, systemContextFrom, warn, type GlobalArgs } from "../global-options.js";
 import { abortOnSignals } from "../interrupt.js";
+import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { addCopyOptions, engineOptionsFrom, withCopyContext, type CopyArgs } from "./copy-options.js";
 import { checkDigestfile, ignoredAnnotationWarning, ignoredCommitOptionsWarning, nameReferenceIn } from "./copy-checks.js";
 
@@ -22,6 +23,7 @@ async function runCopy(args: CopyArgs): Promise<void> {
   await loadCliPlugins(args);
   const src = await parseCliReference(args.src);
   const dest = await parseCliReference(args.dest);
+  await enterUserNamespaceIfNeeded([src.userNamespace?.bind(src, ctx), dest.userNamespace?.bind(dest, ctx)], args.debug);
   const ignored = ignoredCommitOptionsWarning(args, src);
   if (ignored) warn(ignored);
 

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule, Options } from "yargs";
 import { loadCliPlugins, parseCliReference, systemContextFrom, type GlobalArgs } from "../global-options.js";
 import { interruptible } from "../interrupt.js";
+import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { writeStdout } from "../stdout.js";
 
 interface InspectArgs extends GlobalArgs {
@@ -30,6 +31,7 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     const ctx = systemContextFrom(args);
     await loadCliPlugins(args);
     const ref = await parseCliReference(args.ref);
+    await enterUserNamespaceIfNeeded([ref.userNamespace?.bind(ref, ctx)], args.debug);
     const { inspectImage, renderInspectResult } = await import("../../inspect.js");
     // Rendered as skopeo prints it (4-space indent, Go's escaping), so outputs diff cleanly.
     const result = await interruptible((signal) => inspectImage(ref, { ctx: { ...ctx, signal }, raw: args.raw, config: args.config }));

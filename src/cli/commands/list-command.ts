@@ -6,6 +6,7 @@ import { defaultRegistry } from "../../registry.js";
 import { loadCliPlugins, systemContextFrom, type GlobalArgs } from "../global-options.js";
 import { formatListing } from "../listing-format.js";
 import { interruptible } from "../interrupt.js";
+import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { writeJson, writeStdout } from "../stdout.js";
 
 interface ListArgs extends GlobalArgs {
@@ -35,6 +36,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     if (typeof transport.list !== "function") {
       throw new UnsupportedError(`transport "${name}" cannot list what a location holds`);
     }
+    await enterUserNamespaceIfNeeded([transport.listUserNamespace?.bind(transport, location, ctx)], args.debug);
     const items = await interruptible((signal) => transport.list!(location, { ...ctx, signal }));
     if (args.json) await writeJson(items);
     else await writeStdout(formatListing(items));

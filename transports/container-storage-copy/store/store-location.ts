@@ -1,10 +1,13 @@
 // Where a containers/storage store is: the reference's bracket, then the SystemContext (CLI flags),
 // then $STORAGE_DRIVER and storage.conf, then the defaults; the driver is detected when unnamed.
+// Rootless (an unprivileged user, or root inside that user's namespace) resolves the user's paths
+// with the user's host uid and HOME, so the same store is found outside and inside the namespace.
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { NotFoundError, UnsupportedError, describeFsError } from "../../../src/errors.js";
 import type { SystemContext } from "../../../src/types.js";
+import { isRootlessProcess, rootlessUid, userNamespaceNeeded } from "../../../src/userns/index.js";
 import type { StorageDriver, StoreLocation } from "./record-types.js";
 import { loadStorageConf, type StorageConf } from "./storage-conf.js";
 
@@ -25,15 +28,25 @@ export function describeStore(location: StoreLocation): string {
   return `${location.driver}@${location.graphRoot}`;
 }
 
-export function isRootless(): boolean {
-  return (process.getuid?.() ?? 0) !== 0;
+/** Whether the user's (rootless) store settings apply: not root, or root inside the user's namespace. */
+export function isRootless(env: NodeJS.ProcessEnv = process.env): boolean {
+  return isRootlessProcess(env);
+}
+
+export interface LocateOptions {
+  /**
+   * Resolve only (to decide about the user namespace before entering it). Without it, an
+   * unprivileged process outside its namespace is refused: it would meet files it cannot read and
+   * owners in host terms.
+   */
+  outsideNamespace?: boolean;
 }
 
 /** Resolves every part of a store's location and checks that its graph root exists. */
-export async function locateStore(spec: StoreSpec, ctx: SystemContext): Promise<StoreLocation> {
+export async function locateStore(spec: StoreSpec, ctx: SystemContext, options: LocateOptions = {}): Promise<StoreLocation> {
   const env = ctx.env ?? process.env;
   const warn = ctx.warn ?? (() => {});
-  const rootless = isRootless();
+  const rootless = isRootless(env);
   const loaded = await loadStorageConf(env, rootless, warn);
   const conf: StorageConf | undefined = loaded?.conf;
   const fromSystem = loaded?.fromSystem ?? false;
@@ -47,6 +60,7 @@ export async function locateStore(spec: StoreSpec, ctx: SystemContext): Promise<
   const named = spec.driver || ctx.storageDriver || env.STORAGE_DRIVER || conf?.driver;
   const namedDriver = named ? checkDriverName(named, graphRoot) : undefined;
   await checkGraphRoot(graphRoot);
+  if (!options.outsideNamespace && userNamespaceNeeded(env)) throw outsideNamespaceError(graphRoot);
   const driver = namedDriver ?? (await detectDriver(graphRoot));
 
   const additional: string[] = [];
@@ -64,6 +78,13 @@ export async function locateStore(spec: StoreSpec, ctx: SystemContext): Promise<
     additionalImageStores: [...new Set(additional)].filter((p) => p !== graphRoot),
     transientStore: conf?.transientStore ?? false,
   };
+}
+
+function outsideNamespaceError(graphRoot: string): UnsupportedError {
+  return new UnsupportedError(
+    `containers/storage store ${graphRoot} must be read inside the user namespace of uid ${rootlessUid()} (where its files are readable and owners are container ids): ` +
+      "the imgcopy command enters it by itself; a library caller runs under runInUserNamespace() or `buildah unshare`",
+  );
 }
 
 function checkDriverName(name: string, graphRoot: string): StorageDriver {
@@ -112,13 +133,13 @@ export function defaultGraphRoot(env: NodeJS.ProcessEnv, rootless: boolean): str
 export function defaultRunRoot(env: NodeJS.ProcessEnv, rootless: boolean): string {
   if (!rootless) return "/run/containers/storage";
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "containers");
-  return `/tmp/containers-user-${process.getuid?.() ?? 0}/containers`;
+  return `/tmp/containers-user-${rootlessUid(env)}/containers`;
 }
 
 /** $VAR and ${VAR} as containers/storage expands them in storage.conf paths ($UID included). */
 function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
   const lookup = (name: string): string => {
-    if (name === "UID" && env.UID === undefined) return String(process.getuid?.() ?? 0);
+    if (name === "UID" && env.UID === undefined) return String(rootlessUid(env));
     if (name === "HOME" && !env.HOME) return homedir();
     return env[name] ?? "";
   };

@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntSta
 import { describeFsError, IOError } from "../../../src/errors.js";
 import { readContent } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
+import { applyOverrideStat, OVERRIDE_STAT_XATTR, parseOverrideStat } from "./override-stat.js";
 import {
   contentPadding, encodeTarHeader, isWritableXattrName, type TarHeader,
   TYPE_BLOCK, TYPE_CHAR, TYPE_DIR, TYPE_FIFO, TYPE_FILE, TYPE_HARDLINK, TYPE_SYMLINK,
@@ -62,12 +63,12 @@ export class FsEntryArchiver {
   header(absPath: Buffer, name: Buffer, st: BigIntStats, xattrNames?: readonly string[]): TarHeader | undefined {
     const typeflag = typeflagOf(st);
     if (typeflag === undefined) return undefined;
-    const h: TarHeader = {
+    let h: TarHeader = {
       name: typeflag === TYPE_DIR ? Buffer.concat([name, Buffer.from("/")]) : name,
       typeflag,
       mode: Number(st.mode) & 0o177777,
-      uid: this.ctx.mapper.uid(Number(st.uid)),
-      gid: this.ctx.mapper.gid(Number(st.gid)),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
       size: typeflag === TYPE_FILE ? Number(st.size) : 0,
       mtime: this.ctx.mtime ?? mtimeSeconds(st),
     };
@@ -78,10 +79,21 @@ export class FsEntryArchiver {
       h.devminor = minor;
     }
     if (typeflag !== TYPE_SYMLINK) {
-      const xattrs = this.ctx.xattrs.exported(absPath, xattrNames ?? this.ctx.xattrs.names(absPath)).filter(([k]) => this.writable(k));
+      const names = xattrNames ?? this.ctx.xattrs.names(absPath);
+      if (names.includes(OVERRIDE_STAT_XATTR)) {
+        const value = this.ctx.xattrs.value(absPath, OVERRIDE_STAT_XATTR);
+        const what = `layer ${this.ctx.layerId}: ${name.toString("utf8")}`;
+        const overridden = value ? applyOverrideStat(h, parseOverrideStat(value, what), what) : h;
+        if (!overridden) return undefined;
+        h = overridden;
+      }
+      const xattrs = this.ctx.xattrs.exported(absPath, names).filter(([k]) => this.writable(k));
       if (xattrs.length > 0) h.xattrs = xattrs;
     }
-    if (typeflag === TYPE_FILE && st.nlink > 1n) {
+    // Ids on disk (or in override_stat) are host ids when the layer has a mapping.
+    h.uid = this.ctx.mapper.uid(h.uid);
+    h.gid = this.ctx.mapper.gid(h.gid);
+    if (h.typeflag === TYPE_FILE && st.nlink > 1n) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.firstNameOfInode.get(key);
       if (first) {

@@ -21,7 +21,8 @@ function loadAddonOnce(): Promise<XattrAddon | undefined> {
 /** Xattrs that travel in a layer tar (what containers/storage's pkg/archive writes). */
 export function isExportedXattr(name: string): boolean {
   if (name === "security.capability" || name === "security.ima") return true;
-  return name.startsWith("user.") && !name.startsWith("user.overlay.") && !name.startsWith("user.fuseoverlayfs.");
+  // Internal to overlay, fuse-overlayfs and containers/storage: never part of an image.
+  return name.startsWith("user.") && !name.startsWith("user.overlay.") && !name.startsWith("user.fuseoverlayfs.") && name !== "user.containers.override_stat";
 }
 
 const NOT_SUPPORTED = new Set(["ENOTSUP", "EOPNOTSUPP", "ENODATA"]);

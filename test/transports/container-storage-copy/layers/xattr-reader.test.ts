@@ -9,7 +9,7 @@ import { tempDir } from "../../../helpers/tools.js";
 describe("isExportedXattr", () => {
   it("keeps file capabilities, IMA and user xattrs, not overlay's own or trusted/selinux ones", () => {
     for (const yes of ["security.capability", "security.ima", "user.a", "user.mime_type"]) assert.ok(isExportedXattr(yes), yes);
-    for (const no of ["trusted.overlay.opaque", "user.overlay.origin", "user.fuseoverlayfs.opaque", "security.selinux", "system.posix_acl_access"]) {
+    for (const no of ["trusted.overlay.opaque", "user.overlay.origin", "user.fuseoverlayfs.opaque", "user.containers.override_stat", "security.selinux", "system.posix_acl_access"]) {
       assert.ok(!isExportedXattr(no), no);
     }
   });

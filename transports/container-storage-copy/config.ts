@@ -1,9 +1,11 @@
 // The image config of a container turned into an image: its base (buildah.json's ociv1, else its
 // image's config, else a minimal one), with buildah commit's additions: rootfs.diff_ids, one new
-// history entry, created time, author and Dockerfile-style changes.
+// history entry, created time, author and Dockerfile-style changes. A podman container's own
+// settings (its libpod record) are applied before the changes, as podman commit does.
 import { CorruptInputError, UsageError } from "../../src/errors.js";
 import type { CommitOptions, SystemContext } from "../../src/types.js";
 import { applyConfigChanges, type RuntimeConfig } from "./config-changes.js";
+import { applyPodmanContainer, type PodmanCommitInput } from "./libpod/podman-commit.js";
 import type { BuildahState, HistoryEntry } from "./store/big-data.js";
 
 /** An image config (OCI image spec); unknown keys are kept as they are. */
@@ -68,6 +70,8 @@ export interface CommitConfigInput {
   base: ImageConfig;
   /** buildah.json of the container, when it is a buildah working container. */
   buildah?: BuildahState;
+  /** The container's libpod record, when podman made it. */
+  podman?: Omit<PodmanCommitInput, "includeVolumes" | "warn">;
   /** Every layer's DiffID, base first (placeholders for layers not yet diffed). */
   diffIds: string[];
   commit: CommitOptions | undefined;
@@ -81,6 +85,7 @@ export function buildCommitConfig(input: CommitConfigInput): ImageConfig {
   const created = formatTimestamp(input.created);
   const author = commit?.author ?? base.author;
   const runtime: RuntimeConfig = structuredClone(base.config ?? {});
+  if (input.podman) applyPodmanContainer(runtime, { ...input.podman, includeVolumes: commit?.includeVolumes === true, warn });
   applyConfigChanges(runtime, commit?.changes ?? [], warn);
 
   // Docker-only descriptions of the container the base was built in, not of this one.

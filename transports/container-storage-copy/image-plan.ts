@@ -3,6 +3,7 @@
 import type { SystemContext } from "../../src/types.js";
 import { buildCommitConfig, buildImageConfig, commitTimestamp, minimalConfig, parseImageConfig, type ImageConfig } from "./config.js";
 import { describeLayers, type ImageLayer } from "./image-manifest.js";
+import { readLibpodState } from "./libpod/state.js";
 import { bigDataPath, readBuildahState, readImageConfig, type BuildahState } from "./store/big-data.js";
 import { layerChain } from "./store/layer-chain.js";
 import type { ImageRecord, LayerRecord, StoreLocation } from "./store/record-types.js";
@@ -48,9 +49,16 @@ async function planContainer(
     if (container.image) warn(`${what}: its image ${container.image} is not in the store; using a minimal config`);
     base = minimalConfig();
   }
+  // podman writes a buildah.json too (the image's config only): its libpod record says what the container has.
+  const libpod = await readLibpodState(location, ctx);
+  const podmanRecord = libpod?.containers.get(container.id);
+  const podman = podmanRecord && libpod ? { container: podmanRecord, volumes: libpod.volumes, anonymousVolumes: libpod.anonymousVolumes } : undefined;
+  // podman commit's history comment names the image by its first name, as buildah resolves it.
+  const fromName = podman ? target.image?.record.names?.[0] : undefined;
   const config = buildCommitConfig({
     base,
-    buildah: buildah ?? podmanState(container.metadata),
+    buildah: buildah ?? (fromName ? { image: fromName } : podmanState(container.metadata)),
+    podman,
     diffIds: layers.map((l) => l.digest),
     commit: ctx.commit,
     created: commitTimestamp(ctx),

@@ -29,6 +29,7 @@ export interface CopyArgs extends GlobalArgs {
   timestamp?: number;
   annotation?: string[];
   change?: string[];
+  includeVolumes: boolean;
 }
 
 // The instructions the container-copy transport applies (it warns about and skips ONBUILD: OCI configs have no such field).
@@ -66,6 +67,7 @@ export const COMMIT_OPTIONS = {
   timestamp: { type: "number", describe: "created time, seconds since the epoch (default: SOURCE_DATE_EPOCH or now)" },
   annotation: { type: "string", array: true, describe: "manifest annotation KEY=VALUE (OCI manifests only); repeatable" },
   change: { alias: "c", type: "string", array: true, describe: `Dockerfile instruction for the config (${CHANGE_INSTRUCTIONS}); repeatable` },
+  "include-volumes": { type: "boolean", default: false, describe: "podman containers: every volume given to the container becomes an image volume" },
 } as const satisfies Record<string, Options>;
 
 /** Every flag of the copy command (besides the global ones), for the parser, the unknown-option check and completion. */
@@ -122,6 +124,7 @@ function commitOptionsFrom(args: CopyArgs): CommitOptions {
   if (args.timestamp !== undefined) c.timestamp = new Date(nonNegative(args.timestamp, "--timestamp") * 1000);
   if (args.annotation?.length) c.annotations = parseKeyValues(args.annotation, "--annotation");
   if (args.change?.length) c.changes = [...args.change];
+  if (args.includeVolumes) c.includeVolumes = true;
   return c;
 }
 

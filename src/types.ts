@@ -99,6 +99,8 @@ export interface ListedItem {
   names: string[];
   /** For a container: the image it was made from (id), "" for scratch. */
   image?: string;
+  /** For a container: the tool that made it, when the location can tell (podman's record, buildah's state, else "other"). */
+  madeBy?: "podman" | "buildah" | "other";
   /** Bytes, when known without reading content. */
   size?: number;
   created?: string;

@@ -3,14 +3,17 @@ import type { ListedItem } from "../types.js";
 import { formatTable } from "./text-table.js";
 
 export function formatListing(items: readonly ListedItem[], now = Date.now()): string {
+  // The MADE BY column only for locations that tell which tool made each container.
+  const madeBy = items.some((item) => item.madeBy !== undefined);
   const rows = items.map((item) => [
     shortId(item.id),
     item.names.length > 0 ? item.names.join(",") : "<none>",
     item.kind === "image" ? "-" : item.image ? shortId(item.image) : "scratch",
+    ...(madeBy ? [item.madeBy ?? "-"] : []),
     item.size === undefined ? "-" : humanSize(item.size),
     item.created === undefined ? "-" : timeAgo(item.created, now),
   ]);
-  return formatTable(["ID", "NAMES", "IMAGE", "SIZE", "CREATED"], rows);
+  return formatTable(["ID", "NAMES", "IMAGE", ...(madeBy ? ["MADE BY"] : []), "SIZE", "CREATED"], rows);
 }
 
 function shortId(id: string): string {

@@ -25,6 +25,23 @@ describe("formatListing", () => {
     }
   });
 
+  it("adds a MADE BY column when the location tells which tool made each container", () => {
+    const now = Date.parse("2024-05-01T12:00:00Z");
+    const text = formatListing(
+      [
+        { kind: "container", id: "a".repeat(64), names: ["pc"], image: "b".repeat(64), madeBy: "podman", created: "2024-05-01T10:00:00Z" },
+        { kind: "container", id: "c".repeat(64), names: ["wc"], image: "", madeBy: "buildah" },
+        { kind: "image", id: "d".repeat(64), names: ["x:1"], size: 1000 },
+      ],
+      now,
+    );
+    const lines = text.trimEnd().split("\n");
+    assert.match(lines[0]!, /^ID\s+NAMES\s+IMAGE\s+MADE BY\s+SIZE\s+CREATED$/);
+    assert.match(lines[1]!, /^a{12}\s+pc\s+b{12}\s+podman\s+-\s+2 hours ago$/);
+    assert.match(lines[2]!, /^c{12}\s+wc\s+scratch\s+buildah\s+-\s+-$/);
+    assert.match(lines[3]!, /^d{12}\s+x:1\s+-\s+-\s+1 kB\s+-$/);
+  });
+
   it("prints the header alone for an empty location", () => {
     assert.equal(formatListing([]), "ID   NAMES   IMAGE   SIZE   CREATED\n");
   });

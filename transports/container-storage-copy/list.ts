@@ -1,10 +1,14 @@
-// `imgcopy list container-copy:[STORE]`: the containers and images of a store, from its records.
-import { BadReferenceError } from "../../src/errors.js";
+// `imgcopy list container-copy:[STORE]`: the containers and images of a store, from its records,
+// with the tool that made each container (podman's record, buildah's buildah.json, else other).
+import { BadReferenceError, isImgcopyError } from "../../src/errors.js";
 import type { ListedItem, SystemContext } from "../../src/types.js";
+import type { LibpodState } from "./libpod/container-record.js";
+import { isFile, readLibpodState } from "./libpod/state.js";
 import { parseStoreSpec } from "./reference.js";
+import { buildahStatePath } from "./store/big-data.js";
 import { layerChain } from "./store/layer-chain.js";
 import { lockStoreForReading } from "./store/locks.js";
-import type { ImageRecord } from "./store/record-types.js";
+import type { ContainerRecord, ImageRecord, StoreLocation } from "./store/record-types.js";
 import { readStoreRecords, type Located, type StoreRecords } from "./store/records.js";
 import { locateStore } from "./store/store-location.js";
 
@@ -16,16 +20,22 @@ export async function listStore(transportName: string, locationText: string, ctx
   const location = await locateStore(spec, ctx);
   const locks = await lockStoreForReading(location, ctx);
   let records: StoreRecords;
+  let libpod: LibpodState | undefined;
   try {
     records = await readStoreRecords(location);
+    libpod = await readLibpodForListing(location, ctx);
   } finally {
     await locks.releaseAll();
   }
-  const items: ListedItem[] = records.containers.map(({ record: c }) => {
-    const item: ListedItem = { kind: "container", id: c.id, names: c.names ?? [], image: c.image ?? "" };
+  const items: ListedItem[] = [];
+  for (const { record: c } of records.containers) {
+    const podmanName = libpod?.containers.get(c.id)?.name;
+    const names = c.names ?? [];
+    const item: ListedItem = { kind: "container", id: c.id, names: podmanName && !names.includes(podmanName) ? [podmanName, ...names] : names, image: c.image ?? "" };
+    item.madeBy = await madeBy(location, c, libpod);
     if (c.created) item.created = c.created;
-    return item;
-  });
+    items.push(item);
+  }
   for (const image of records.images) {
     const item: ListedItem = { kind: "image", id: image.record.id, names: image.record.names ?? [] };
     if (image.record.created) item.created = image.record.created;
@@ -50,4 +60,21 @@ function imageSize(records: StoreRecords, image: Located<ImageRecord>): number |
     // A broken chain is reported when the image is used, not when it is listed.
     return undefined;
   }
+}
+
+/** A listing is still useful without podman's record: a damaged database is a warning here. */
+async function readLibpodForListing(location: StoreLocation, ctx: SystemContext): Promise<LibpodState | undefined> {
+  try {
+    return await readLibpodState(location, ctx);
+  } catch (err) {
+    if (!isImgcopyError(err) || err.code === "EABORT") throw err;
+    ctx.warn?.(`${err.message}; podman's containers are not told apart`);
+    return undefined;
+  }
+}
+
+/** podman's when its database has the container (podman writes a buildah.json too), buildah's when it has buildah.json. */
+async function madeBy(location: StoreLocation, c: ContainerRecord, libpod: LibpodState | undefined): Promise<"podman" | "buildah" | "other"> {
+  if (libpod?.containers.has(c.id)) return "podman";
+  return (await isFile(buildahStatePath(location.graphRoot, location.driver, c.id))) ? "buildah" : "other";
 }

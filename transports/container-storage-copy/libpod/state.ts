@@ -16,7 +16,7 @@ export function libpodDatabasePaths(location: StoreLocation): { bolt: string; sq
   return { bolt: join(location.graphRoot, "libpod", "bolt_state.db"), sqlite: join(location.graphRoot, "db.sql") };
 }
 
-async function isFile(path: string): Promise<boolean> {
+export async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
   } catch {

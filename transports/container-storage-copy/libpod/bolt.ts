@@ -227,7 +227,7 @@ function chooseMeta(buf: Buffer): Meta {
   }
   if (typeof m0 === "string" && typeof m1 === "string") fail(`no valid meta page (page 0: ${m0}; page 1: ${m1})`);
   // bbolt takes the valid meta with the higher txid: the other may be from an interrupted write.
-  if (typeof m0 === "string") return m1 as Meta;
-  if (typeof m1 === "string") return m0;
-  return m1.txid > m0.txid ? m1 : m0;
+  const meta = typeof m0 === "string" ? (m1 as Meta) : typeof m1 === "string" ? m0 : m1.txid > m0.txid ? m1 : m0;
+  if (meta.pgid * meta.pageSize > buf.length) fail(`the file has ${buf.length} bytes, less than its ${meta.pgid} pages of ${meta.pageSize}`);
+  return meta;
 }

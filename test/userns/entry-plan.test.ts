@@ -146,6 +146,7 @@ describe("process state", () => {
       const loc = await locateStore({ driver: "vfs" }, { env });
       assert.equal(loc.graphRoot, graph);
       assert.equal(loc.runRoot, "/tmp/containers-user-1234/containers");
+      assert.equal((await locateStore({ driver: "vfs" }, { env: { ...env, TMPDIR: "/var/tmp" } })).runRoot, "/var/tmp/containers-user-1234/containers");
     } finally {
       await tmp.cleanup();
     }

@@ -133,7 +133,10 @@ export function defaultGraphRoot(env: NodeJS.ProcessEnv, rootless: boolean): str
 export function defaultRunRoot(env: NodeJS.ProcessEnv, rootless: boolean): string {
   if (!rootless) return "/run/containers/storage";
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "containers");
-  return `/tmp/containers-user-${rootlessUid(env)}/containers`;
+  // containers/storage without XDG_RUNTIME_DIR: $TMPDIR (default /tmp)/containers-user-UID. buildah
+  // sets TMPDIR=/var/tmp for itself, so its run root is under /var/tmp (seen); only transient stores
+  // keep records there.
+  return join(env.TMPDIR || "/tmp", `containers-user-${rootlessUid(env)}`, "containers");
 }
 
 /** $VAR and ${VAR} as containers/storage expands them in storage.conf paths ($UID included). */

@@ -54,6 +54,10 @@ function onlyOverlayXattrs(d: TreeDifference): boolean {
   return strip(d.a) === d.b;
 }
 
+async function runAsRoot(tool: string, args: string[]): Promise<void> {
+  await promisify(execFile)(tool, args, { encoding: "utf8" });
+}
+
 interface RootlessStore {
   driver: "overlay" | "vfs";
   /** buildah's store flags ([] = the user's default store, overlay through ~/.config/containers/storage.conf). */
@@ -123,6 +127,25 @@ describe("rootless stores (run as an unprivileged user)", () => {
       await assert.rejects(access(join(oursTree, "etc/app/deleted")));
     });
   }
+
+  it("with two subordinate ranges (more than util-linux 2.38 maps) imgcopy enters through buildah unshare; same tree", async () => {
+    const { subids } = user;
+    assert.ok(subids);
+    const second = `${subids.start + subids.count}-${subids.start + subids.count + 999}`;
+    await runAsRoot("usermod", ["--add-subuids", second, "--add-subgids", second, user.name]);
+    try {
+      const version = /util-linux (\d+)\.(\d+)/.exec((await user.run("unshare", ["--version"])).stdout);
+      const severalRangesByUnshare = version !== null && (Number(version[1]) > 2 || Number(version[2]) >= 40);
+      const out = join(user.home, "two-ranges");
+      const r = await user.run("node", [cli, "--debug", "container-copy:rl-ctr", `oci:${out}:x`]);
+      assert.match(r.stderr, severalRangesByUnshare ? /entering the user namespace .*unshare --map-root-user/ : /entering the user namespace .*buildah unshare --/);
+      const tree = await unpackWithUmoci(out, "x", join(scratch.path, "two-ranges"));
+      const diffs = await compareTrees(join(scratch.path, "ours-overlay/rootfs"), tree, { ignoreRoot: true });
+      assert.deepEqual(diffs, [], formatDifferences(diffs));
+    } finally {
+      await runAsRoot("usermod", ["--del-subuids", second, "--del-subgids", second, user.name]);
+    }
+  });
 
   it("list and inspect work as the user, on the default store", async () => {
     const listed = JSON.parse((await user.run("node", [cli, "list", "container-copy:", "--json"])).stdout) as Array<{ kind: string; names: string[] }>;

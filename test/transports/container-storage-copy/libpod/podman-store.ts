@@ -13,7 +13,7 @@ export const BASE_IMAGE_CONFIG = {
   Cmd: ["--serve"],
   WorkingDir: "/srv",
   Labels: { stage: "base" },
-  ExposedPorts: { "7000/tcp": {} },
+  ExposedPorts: { "7000": {} },
   Volumes: { "/data": {} },
   StopSignal: "SIGQUIT",
 };

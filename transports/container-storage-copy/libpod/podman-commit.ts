@@ -78,7 +78,7 @@ function setOrDelete<K extends "WorkingDir" | "Cmd" | "Entrypoint">(config: Runt
   else config[key] = value;
 }
 
-/** Go writes map keys sorted; podman's config has them so. */
+/** Go writes map keys sorted; podman's config has them so (JavaScript still puts integer-like keys such as "7000" first). */
 function sortKeys(config: RuntimeConfig, key: "Labels" | "ExposedPorts" | "Volumes"): void {
   const map = config[key];
   if (!map) return;

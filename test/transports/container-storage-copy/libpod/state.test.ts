@@ -1,0 +1,76 @@
+// Finding and trusting a store's libpod database: bolt_state.db is read under a shared flock (so
+// not while podman's exclusive one is held), trusted only for the store it names, and a store
+// without one is simply not a podman store.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { once } from "node:events";
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { StoreBusyError } from "../../../../src/errors.js";
+import { readLibpodState } from "../../../../transports/container-storage-copy/libpod/state.js";
+import type { StoreLocation } from "../../../../transports/container-storage-copy/store/record-types.js";
+import { requireTool, tempDir } from "../../../helpers/tools.js";
+import type { Store } from "../../../helpers/buildah-store.js";
+import { boltPath, createPodmanStore, podmanCreate } from "./podman-store.js";
+
+/** Holds an exclusive flock on `path` as bbolt does for podman, until stdin is closed. */
+async function holdExclusive(path: string): Promise<ChildProcessWithoutNullStreams> {
+  requireTool("flock");
+  const child = spawn("flock", ["--exclusive", path, "sh", "-c", "echo held; exec cat >/dev/null"]);
+  await once(child.stdout, "data");
+  return child;
+}
+
+describe("libpod database of a store", () => {
+  let store: Store;
+  let work: { path: string; cleanup: () => Promise<void> };
+  let location: StoreLocation;
+  let id: string;
+
+  before(async () => {
+    work = await tempDir("imgcopy-libpod-state-");
+    store = await createPodmanStore("vfs");
+    id = await podmanCreate(store, "pc", ["-e", "FOO=1"]);
+    location = { driver: "vfs", graphRoot: store.graphRoot, runRoot: store.runRoot, additionalImageStores: [], transientStore: false };
+  });
+  after(async () => {
+    await store?.cleanup();
+    await work?.cleanup();
+  });
+
+  it("reads bolt_state.db of its own store", async () => {
+    const state = await readLibpodState(location, { warn: (m) => assert.fail(m) });
+    assert.equal(state?.backend, "boltdb");
+    assert.equal(state?.containers.get(id)?.name, "pc");
+  });
+
+  it("waits for podman's exclusive lock, and says the store is busy when it is not released in time", async () => {
+    const holder = await holdExclusive(boltPath(store));
+    try {
+      await assert.rejects(readLibpodState(location, { lockTimeoutMs: 1000 }), (err) => err instanceof StoreBusyError && err.message.includes(boltPath(store)));
+    } finally {
+      holder.stdin.end();
+      await once(holder, "close");
+    }
+    const state = await readLibpodState(location, { lockTimeoutMs: 1000 });
+    assert.equal(state?.containers.size, 1);
+  });
+
+  it("does not trust a database that names another graph root", async () => {
+    const elsewhere = join(work.path, "copied-root");
+    await mkdir(join(elsewhere, "libpod"), { recursive: true });
+    await copyFile(boltPath(store), join(elsewhere, "libpod", "bolt_state.db"));
+    const warnings: string[] = [];
+    const state = await readLibpodState({ ...location, graphRoot: elsewhere }, { warn: (m) => warnings.push(m) });
+    assert.equal(state, undefined);
+    assert.equal(warnings.length, 1);
+    assert.ok(warnings[0]!.includes(`describes the store vfs@${store.graphRoot}, not vfs@${elsewhere}`), warnings[0]);
+  });
+
+  it("a store without a libpod database is not a podman store", async () => {
+    const empty = join(work.path, "empty-root");
+    await mkdir(empty);
+    assert.equal(await readLibpodState({ ...location, graphRoot: empty }, { warn: (m) => assert.fail(m) }), undefined);
+  });
+});

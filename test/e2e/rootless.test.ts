@@ -73,7 +73,7 @@ describe("rootless stores (run as an unprivileged user)", () => {
   const stores: RootlessStore[] = [];
 
   before(async () => {
-    for (const tool of ["buildah", "umoci", "unshare", "newuidmap", "newgidmap", "python3"]) requireTool(tool);
+    for (const tool of ["buildah", "umoci", "unshare", "newuidmap", "newgidmap", "python3", "pgrep"]) requireTool(tool);
     scratch = await tempDir("imgcopy-rootless-");
     user = await createUnprivilegedUser({ subids: true });
     cli = await imgcopyCliFor(user, user.home);

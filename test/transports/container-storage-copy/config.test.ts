@@ -138,10 +138,13 @@ describe("container config: other bases and commit options (vfs)", () => {
   });
   after(() => store.cleanup());
 
-  it("builds a podman container's config from its image's config", async () => {
+  it("builds a podman container's config from its image's config and podman's record (podman 4.3 adds TERM and container to the env)", async () => {
     const { config } = await served(store, "podman-ctr");
     const image = await buildahImageConfig(store, base.name);
-    assert.deepEqual(config.config, image.config);
+    const { Env: env, ...rest } = config.config;
+    const { Env: imageEnv, ...imageRest } = image.config;
+    assert.deepEqual(rest, imageRest);
+    assert.deepEqual(new Set(env as string[]), new Set([...(imageEnv as string[]), "TERM=xterm", "container=podman"]));
     assert.equal(config.config.StopSignal, BASE_CONFIG.stopSignal);
     assert.deepEqual(config.rootfs.diff_ids.slice(0, -1), image.rootfs.diff_ids);
     assert.equal(config.history!.length, image.history!.length + 1);

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { rename } from "node:fs/promises";
+import { mkdir, rename, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
@@ -236,11 +236,19 @@ describe("container-copy source: errors, images and list (vfs)", () => {
 
   it("names the store when the name is unknown, and hints at another driver's records", async () => {
     await assert.rejects(open(store, "nope"), (e) => assertError(e, "ENOTFOUND", `no container or image "nope" in store vfs@${store.graphRoot}`));
-    const asOverlay = containerCopyTransport.parseReference(`[${store.graphRoot}]changed`);
-    await assert.rejects(
-      asOverlay.newImageSource({ env: { CONTAINERS_STORAGE_CONF: "/dev/null" } }),
-      (e) => assertError(e, "ENOTFOUND", `no container or image "changed" in store overlay@${store.graphRoot} (the store also has vfs records: name the driver, e.g. [vfs@${store.graphRoot}])`),
-    );
+    const unnamed = containerCopyTransport.parseReference(`[${store.graphRoot}]changed`);
+    // No driver named: a store with only vfs/ is vfs, as containers/storage detects it (a rootless default).
+    await (await unnamed.newImageSource({ env: { CONTAINERS_STORAGE_CONF: "/dev/null" } })).close();
+    // With an (empty) overlay/ beside it, overlay comes first: the miss hints at the vfs records.
+    await mkdir(join(store.graphRoot, "overlay"));
+    try {
+      await assert.rejects(
+        unnamed.newImageSource({ env: { CONTAINERS_STORAGE_CONF: "/dev/null" } }),
+        (e) => assertError(e, "ENOTFOUND", `no container or image "changed" in store overlay@${store.graphRoot} (the store also has vfs records: name the driver, e.g. [vfs@${store.graphRoot}])`),
+      );
+    } finally {
+      await rmdir(join(store.graphRoot, "overlay"));
+    }
   });
 
   it("reports a missing graph root and an unsupported driver", async () => {

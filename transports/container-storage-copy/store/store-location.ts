@@ -20,8 +20,12 @@ export interface StoreSpec {
 }
 
 const SUPPORTED: readonly StorageDriver[] = ["overlay", "vfs"];
-/** containers/storage's priority when no driver is configured; vfs is used only when named. */
-const DETECT_ORDER = ["overlay", "aufs", "btrfs", "zfs"] as const;
+/**
+ * containers/storage's driver priority when none is configured (drivers.priority): the first with a
+ * directory under the graph root is the store's. vfs is last: a rootless buildah/podman without
+ * storage.conf whose overlay probe fails makes a vfs store (seen with buildah 1.28 and podman 4.3).
+ */
+const DETECT_ORDER = ["overlay", "aufs", "btrfs", "zfs", "vfs"] as const;
 
 /** "vfs@/var/lib/containers/storage": how errors name a store. */
 export function describeStore(location: StoreLocation): string {

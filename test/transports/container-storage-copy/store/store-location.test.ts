@@ -73,10 +73,13 @@ describe("store location", () => {
     assert.deepEqual(loc.additionalImageStores, ["/ro/a", "/ro/b"]);
   });
 
-  it("detects the driver from the graph root, overlay first, and defaults to overlay", async () => {
+  it("detects the driver from the graph root in containers/storage's priority (overlay first, vfs last), and defaults to overlay", async () => {
     const g = join(dir.path, "detect");
-    await mkdir(join(g, "vfs"), { recursive: true });
+    await mkdir(g, { recursive: true });
     assert.equal((await locateStore({ graphRoot: g }, { env })).driver, "overlay");
+    // a rootless user's store made without storage.conf, where the overlay probe failed
+    await mkdir(join(g, "vfs"));
+    assert.equal((await locateStore({ graphRoot: g }, { env })).driver, "vfs");
     await mkdir(join(g, "overlay"));
     assert.equal((await locateStore({ graphRoot: g }, { env })).driver, "overlay");
   });

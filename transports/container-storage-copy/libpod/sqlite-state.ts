@@ -44,7 +44,8 @@ function openWithBetterSqlite(path: string): ReadOnlyDb | undefined {
 /** Which SQLite binding is available ("node:sqlite", "better-sqlite3"), or undefined. */
 export function sqliteBinding(): string | undefined {
   try {
-    require.resolve("node:sqlite");
+    // Loaded, not resolved: Node 22.5-22.12 knows the name but refuses it without --experimental-sqlite.
+    require("node:sqlite");
     return "node:sqlite";
   } catch {
     // Not in this Node: look for the addon.

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createUnprivilegedUser, imgcopyCliFor, type UnprivilegedUser } from "../helpers/unprivileged-user.js";
 import { compareTrees, formatDifferences, snapshotTree, unpackWithUmoci, type TreeDifference } from "../helpers/tree-compare.js";
+import { readOciImage } from "../helpers/oci-layout-read.js";
 import { requireTool, tempDir } from "../helpers/tools.js";
 import { holdWriteLock } from "../transports/container-storage-copy/store/write-lock-holder.js";
 
@@ -57,6 +58,17 @@ function onlyOverlayXattrs(d: TreeDifference): boolean {
 async function runAsRoot(tool: string, args: string[]): Promise<void> {
   await promisify(execFile)(tool, args, { encoding: "utf8" });
 }
+
+const PODMAN_BASE_SCRIPT = `set -eu
+c=$(buildah from scratch)
+m=$(buildah mount "$c")
+mkdir -p "$m/etc" "$m/home/app"
+echo x > "$m/etc/x"
+echo k > "$m/home/app/key"
+chown -R 1000:1000 "$m/home/app"; chmod 0600 "$m/home/app/key"; chmod 0700 "$m/home/app"
+buildah umount "$c" >/dev/null
+buildah commit --quiet --rm "$c" localhost/pmbase:1 >/dev/null
+`;
 
 interface RootlessStore {
   driver: "overlay" | "vfs";
@@ -192,6 +204,42 @@ describe("rootless stores (run as an unprivileged user)", () => {
       await assert.rejects(access(out), "nothing written");
     } finally {
       await holder.stop();
+    }
+  });
+
+  it("a rootless podman container in a default setup (no storage.conf: a vfs store) exports as podman commit + skopeo copy do", async () => {
+    for (const tool of ["podman", "skopeo"]) requireTool(tool);
+    const pm = await createUnprivilegedUser({ subids: true });
+    try {
+      const pmCli = await imgcopyCliFor(pm, pm.home);
+      const script = join(pm.home, "base.sh");
+      await writeFile(script, PODMAN_BASE_SCRIPT, { mode: 0o644 });
+      await pm.run("buildah", ["unshare", "sh", script]);
+      const graph = join(pm.home, ".local/share/containers/storage");
+      await access(join(graph, "vfs-layers"));
+      await assert.rejects(access(join(graph, "overlay")), "without storage.conf this machine's rootless default is vfs");
+      const podman = ["--cgroup-manager", "cgroupfs", "--events-backend", "file"];
+      await pm.run("podman", [...podman, "create", "--name", "pc", "-e", "FOO=1", "-u", "1000:1000", "-w", "/etc", "localhost/pmbase:1", "/bin/true"]);
+      await pm.run("podman", [...podman, "commit", "--quiet", "pc", "localhost/pc:1"]);
+      const theirs = join(pm.home, "theirs");
+      const ours = join(pm.home, "ours");
+      await pm.run("skopeo", ["copy", "--quiet", "containers-storage:localhost/pc:1", `oci:${theirs}:x`]);
+      await pm.run("node", [pmCli, "container-copy:pc", `oci:${ours}:x`]);
+      const diffs = await compareTrees(
+        await unpackWithUmoci(theirs, "x", join(scratch.path, "pc-theirs")),
+        await unpackWithUmoci(ours, "x", join(scratch.path, "pc-ours")),
+        { ignoreRoot: true },
+      );
+      assert.deepEqual(diffs, [], formatDifferences(diffs));
+      const [a, b] = await Promise.all([ours, theirs].map(async (layout) => (await readOciImage(layout, "x")).config.config));
+      for (const field of ["User", "WorkingDir", "Cmd", "Entrypoint", "Labels"]) assert.deepEqual(a![field], b![field], field);
+      const env = (c: Record<string, unknown> | undefined): string[] => [...((c?.Env as string[] | undefined) ?? [])].sort();
+      assert.deepEqual(env(a), env(b));
+      assert.ok(env(a).includes("FOO=1"));
+      const listed = JSON.parse((await pm.run("node", [pmCli, "list", "container-copy:", "--json"])).stdout) as Array<{ names: string[] }>;
+      assert.ok(listed.some((i) => i.names.includes("pc")), JSON.stringify(listed));
+    } finally {
+      await pm.remove();
     }
   });
 

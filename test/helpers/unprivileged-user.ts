@@ -35,6 +35,30 @@ async function sh(tool: string, args: string[]): Promise<void> {
   });
 }
 
+/** Ends what the user's tools left running (podman's catatonit pause process), by pid: userdel refuses a user with processes. */
+async function stopProcessesOf(uid: number): Promise<void> {
+  if (uid < 0) return;
+  const { stdout } = await execFileP("pgrep", ["-U", String(uid)], { encoding: "utf8" }).catch(() => ({ stdout: "" }));
+  const pids = stdout.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function idOf(flag: "-u" | "-g", name: string): Promise<number> {
   const { stdout } = await execFileP("id", [flag, name], { encoding: "utf8" });
   return Number(stdout.trim());
@@ -54,6 +78,7 @@ export async function createUnprivilegedUser(opts: { subids: boolean }): Promise
     if (removed) return;
     removed = true;
     if (created) {
+      await stopProcessesOf(uid);
       if (subids) await sh("usermod", ["--del-subuids", `${subids.start}-${subids.start + subids.count - 1}`, "--del-subgids", `${subids.start}-${subids.start + subids.count - 1}`, name]).catch(() => undefined);
       await sh("userdel", [name]);
     }

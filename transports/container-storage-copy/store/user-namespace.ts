@@ -8,6 +8,7 @@ import { describeStore, locateStore, type StoreSpec } from "./store-location.js"
 export async function storeUserNamespace(transportName: string, spec: StoreSpec, ctx: SystemContext): Promise<UserNamespaceRequest | undefined> {
   const env = ctx.env ?? process.env;
   if (!userNamespaceNeeded(env)) return undefined;
-  const location = await locateStore(spec, ctx, { outsideNamespace: true });
+  // Quiet: the run inside resolves the store again and gives any storage.conf warning once.
+  const location = await locateStore(spec, { ...ctx, warn: () => {} }, { outsideNamespace: true });
   return { what: `${transportName} store ${describeStore(location)}` };
 }

@@ -45,10 +45,10 @@ after(async () => {
 describe("copy: flags that would be ignored", () => {
   it("warns once, naming them, when commit flags are given for a source that does not commit", async () => {
     const dest = `oci:${join(work.path, "author")}:t`;
-    const r = await imgcopy(["-q", "--author", "x", "-m", "hi", "--annotation", "a=b", single, dest]);
+    const r = await imgcopy(["-q", "--author", "x", "-m", "hi", "--annotation", "a=b", "--include-volumes", single, dest]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(stderrLines(r), [
-      `imgcopy: warning: --author, --message, --annotation ignored: only a container-copy: or containers-storage: source applies commit options, and the source is ${single}`,
+      `imgcopy: warning: --author, --message, --annotation, --include-volumes ignored: only a container-copy: or containers-storage: source applies commit options, and the source is ${single}`,
     ]);
     assert.equal((await skopeoInspect(dest, ["--config"])).author, undefined);
   });

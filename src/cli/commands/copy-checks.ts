@@ -24,6 +24,7 @@ function givenCommitFlags(args: CopyArgs): string[] {
     ["--timestamp", args.timestamp !== undefined],
     ["--annotation", (args.annotation?.length ?? 0) > 0],
     ["--change", (args.change?.length ?? 0) > 0],
+    ["--include-volumes", args.includeVolumes === true],
   ];
   return flags.filter(([, given]) => given).map(([flag]) => flag);
 }

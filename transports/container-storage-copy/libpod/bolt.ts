@@ -88,11 +88,11 @@ export class BoltBucket {
     private readonly inline: Buffer | undefined,
   ) {}
 
-  /** Every entry in key order. */
-  entries(): BoltEntry[] {
+  /** Every entry in key order. `seen`: pages already walked (a page met twice means a damaged file). */
+  entries(seen: Set<number> = new Set()): BoltEntry[] {
     const out: BoltEntry[] = [];
-    if (this.inline) this.db.collect(this.inline, 0, out);
-    else this.db.collect(undefined, this.root, out);
+    if (this.inline) this.db.collect(this.inline, 0, out, seen);
+    else this.db.collect(undefined, this.root, out, seen);
     return out;
   }
 
@@ -135,7 +135,7 @@ export class BoltDb {
     try {
       const db = new BoltDb(buf, chooseMeta(buf));
       // Walk the whole tree once now, so that damage anywhere is found before anything is trusted.
-      db.checkAll(db.root(), 0);
+      db.checkAll(db.root(), 0, new Set());
       return db;
     } catch (err) {
       if (err instanceof BoltFormatError || err instanceof RangeError) {
@@ -165,8 +165,13 @@ export class BoltDb {
   }
 
   /** @internal Appends the entries under a page (a file page, or the inline page `inline`) in key order. */
-  collect(inline: Buffer | undefined, pgid: number, out: BoltEntry[], depth = 0): void {
+  collect(inline: Buffer | undefined, pgid: number, out: BoltEntry[], seen: Set<number>, depth = 0): void {
     if (depth > MAX_DEPTH) fail(`tree deeper than ${MAX_DEPTH} levels (a cycle?)`);
+    if (!inline) {
+      // Each page belongs to one place in the tree: a second visit is a cycle or a shared page.
+      if (seen.has(pgid)) fail(`page ${pgid} is referenced twice`);
+      seen.add(pgid);
+    }
     const page = inline ?? this.page(pgid);
     const flags = page.readUInt16LE(8);
     const count = page.readUInt16LE(10);
@@ -175,8 +180,7 @@ export class BoltDb {
       if (inline) fail("inline bucket with a branch page");
       for (let i = 0; i < count; i++) {
         const child = u64(page, PAGE_HEADER + i * ELEMENT + 8);
-        if (child === pgid) fail(`page ${pgid} points to itself`);
-        this.collect(undefined, child, out, depth + 1);
+        this.collect(undefined, child, out, seen, depth + 1);
       }
       return;
     }
@@ -210,9 +214,10 @@ export class BoltDb {
     return this.buf.subarray(off, end);
   }
 
-  private checkAll(bucket: BoltBucket, depth: number): void {
+  /** Walks every bucket with one `seen` set: every page at most once, so a damaged file cannot make it loop. */
+  private checkAll(bucket: BoltBucket, depth: number, seen: Set<number>): void {
     if (depth > MAX_DEPTH) fail(`buckets nested deeper than ${MAX_DEPTH} levels`);
-    for (const e of bucket.entries()) if (e.isBucket) this.checkAll(this.bucketFrom(e.value), depth + 1);
+    for (const e of bucket.entries(seen)) if (e.isBucket) this.checkAll(this.bucketFrom(e.value), depth + 1, seen);
   }
 }
 

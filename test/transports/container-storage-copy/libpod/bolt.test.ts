@@ -157,6 +157,13 @@ describe("BoltDB reader on podman's bolt_state.db", () => {
       "every data page's element count": (b) => {
         for (let off = 2 * pageSize; off < b.length; off += pageSize) b.writeUInt16LE(0xffff, off + 10);
       },
+      "branch pages whose children are all one page": (b) => {
+        for (let off = 2 * pageSize; off + 16 <= b.length; off += pageSize) {
+          if (b.readUInt16LE(off + 8) !== 0x01) continue;
+          const first = b.readBigUInt64LE(off + 16 + 8);
+          for (let i = 1; i < b.readUInt16LE(off + 10); i++) b.writeBigUInt64LE(first, off + 16 + i * 16 + 8);
+        }
+      },
       "random bytes": (b) => {
         for (let i = 0; i < b.length; i++) b[i] = (i * 7919 + 13) & 0xff;
       },

@@ -32,6 +32,8 @@ export function applyPodmanContainer(config: RuntimeConfig, input: PodmanCommitI
     if (eq <= 0) continue; // podman writes only KEY=VALUE entries into the spec
     replaceEnv(config, entry.slice(0, eq), entry);
   }
+  // podman commit writes OCI by default, which has no healthcheck: a Docker-format image's is dropped.
+  delete config.Healthcheck;
   sortKeys(config, "Labels");
   sortKeys(config, "ExposedPorts");
   sortKeys(config, "Volumes");

@@ -20,8 +20,8 @@ const IMAGE: RuntimeConfig = {
   StopSignal: "SIGQUIT",
 };
 
-function apply(container: Partial<LibpodContainerConfig>, opts: { includeVolumes?: boolean; anonymous?: string[]; volumes?: string[] } = {}) {
-  const config = structuredClone(IMAGE);
+function apply(container: Partial<LibpodContainerConfig>, opts: { includeVolumes?: boolean; anonymous?: string[]; volumes?: string[] } = {}, image: RuntimeConfig = {}) {
+  const config = structuredClone({ ...IMAGE, ...image });
   const warnings: string[] = [];
   applyPodmanContainer(config, {
     container: { id: "c1", ...container },
@@ -63,8 +63,9 @@ describe("podman commit's rules", () => {
     assert.deepEqual(Object.keys(config.ExposedPorts!).sort(), ["53/tcp", "53/udp", "7000", "7000/tcp", "80/tcp", "8080/tcp", "8080/udp", "8443/sctp", "9000/udp"]);
   });
 
-  it("Labels: the container's added over the image's; StopSignal stays the image's", () => {
-    const { config } = apply({ labels: { base: "2", app: "x" }, stopSignal: 10 });
+  it("Labels: the container's added over the image's; StopSignal stays the image's; a Docker image's healthcheck is dropped (OCI has none)", () => {
+    const { config } = apply({ labels: { base: "2", app: "x" }, stopSignal: 10 }, {}, { Healthcheck: { Test: ["CMD", "true"] } });
+    assert.ok(!("Healthcheck" in config));
     assert.deepEqual(config.Labels, { app: "x", base: "2" });
     assert.equal(config.StopSignal, "SIGQUIT");
   });

@@ -57,6 +57,19 @@ describe("libpod database of a store", () => {
     assert.equal(state?.containers.size, 1);
   });
 
+  it("reads without the lock, saying so once, when flock(1) cannot be run", async () => {
+    const savedPath = process.env.PATH;
+    const warnings: string[] = [];
+    try {
+      process.env.PATH = "/nonexistent";
+      for (let i = 0; i < 2; i++) assert.equal((await readLibpodState(location, { warn: (m) => warnings.push(m) }))?.containers.size, 1);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0]!, /^flock \(util-linux\) is not installed: reading .*bolt_state\.db without podman's lock/);
+  });
+
   it("does not trust a database that names another graph root", async () => {
     const elsewhere = join(work.path, "copied-root");
     await mkdir(join(elsewhere, "libpod"), { recursive: true });

@@ -183,6 +183,21 @@ describe("rootless stores (run as an unprivileged user)", () => {
     assert.equal(entered.stdout.trim(), "0 true", "inspected as root of the user's namespace");
   });
 
+  it("runInUserNamespace gives podman's map (0 -> the user, 1.. -> the subordinate range) and reports a signal as 128+N", async () => {
+    const index = join(cli, "../../index.js");
+    const script = join(user.home, "maps.mjs");
+    await writeFile(script,
+      `import { runInUserNamespace } from ${JSON.stringify(index)};\n` +
+      "const maps = await runInUserNamespace({ what: \"maps\", argv: [\"/bin/sh\", \"-c\", \"cat /proc/self/uid_map /proc/self/gid_map\"] });\n" +
+      "const killed = await runInUserNamespace({ what: \"kill\", argv: [\"/bin/sh\", \"-c\", \"kill -KILL $$\"] });\n" +
+      "console.log(`codes ${maps} ${killed}`);\n",
+      { mode: 0o644 });
+    const { stdout } = await user.run("node", [script]);
+    const lines = stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
+    const sub = `1 ${user.subids!.start} ${user.subids!.count}`;
+    assert.deepEqual(lines, [`0 ${user.uid} 1`, sub, `0 ${user.gid} 1`, sub, "codes 0 137"]);
+  });
+
   it("waits for a writer's lock across the namespace, and SIGTERM to the outer process ends the copy cleanly (143, nothing written)", async () => {
     const lockFile = join(user.home, ".local/share/containers/storage/overlay-layers/layers.lock");
     const holder = await holdWriteLock(lockFile);

@@ -5,14 +5,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreBusyError } from "../../../../src/errors.js";
 import { readLibpodState } from "../../../../transports/container-storage-copy/libpod/state.js";
 import type { StoreLocation } from "../../../../transports/container-storage-copy/store/record-types.js";
-import { requireTool, tempDir } from "../../../helpers/tools.js";
+import { requireTool, run, tempDir } from "../../../helpers/tools.js";
 import type { Store } from "../../../helpers/buildah-store.js";
-import { boltPath, createPodmanStore, podmanCreate } from "./podman-store.js";
+import { BASE_IMAGE, boltPath, createPodmanStore, podmanCreate } from "./podman-store.js";
 
 /** Holds an exclusive flock on `path` as bbolt does for podman, until stdin is closed. */
 async function holdExclusive(path: string): Promise<ChildProcessWithoutNullStreams> {
@@ -79,6 +79,24 @@ describe("libpod database of a store", () => {
     assert.equal(state, undefined);
     assert.equal(warnings.length, 1);
     assert.ok(warnings[0]!.includes(`describes the store vfs@${store.graphRoot}, not vfs@${elsewhere}`), warnings[0]);
+  });
+
+  it("honours containers.conf: static_dir (merged with the graph root's database podman --root uses) and database_backend", async () => {
+    const staticDir = join(work.path, "static");
+    const conf = join(work.path, "containers.conf");
+    await writeFile(conf, `[engine]\nstatic_dir = "${staticDir}"\n`);
+    // Without --root, podman 4.3 keeps its database in static_dir (the store comes from storage.conf).
+    const env = { ...store.env, CONTAINERS_CONF: conf };
+    const flags = ["--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", join(store.dir, "podman-tmp")];
+    const staticId = (await run("podman", [...flags, "create", "--name", "in-static", BASE_IMAGE], { env })).stdout.trim();
+    const withConf = await readLibpodState(location, { env, warn: (m) => assert.fail(m) });
+    assert.equal(withConf?.containers.get(staticId)?.name, "in-static");
+    assert.equal(withConf?.containers.get(id)?.name, "pc", "the graph root's database too");
+    const withoutConf = await readLibpodState(location, { env: { ...process.env, CONTAINERS_CONF: join(work.path, "none.conf") }, warn: (m) => assert.fail(m) });
+    assert.equal(withoutConf?.containers.has(staticId), false);
+    // database_backend = "sqlite": bolt files are not read even though they exist.
+    await writeFile(conf, `[engine]\nstatic_dir = "${staticDir}"\ndatabase_backend = "sqlite"\n`);
+    assert.equal(await readLibpodState(location, { env, warn: (m) => assert.fail(m) }), undefined);
   });
 
   it("a store without a libpod database is not a podman store", async () => {

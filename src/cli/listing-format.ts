@@ -1,16 +1,18 @@
-// How `imgcopy list` shows items: podman's columns, sizes and "2 hours ago".
+// How `imgcopy list` shows items: podman's columns, sizes and "2 hours ago", and TYPE (container or
+// image: container-copy: resolves a name that is both to the container).
 import type { ListedItem } from "../types.js";
 import { formatTable } from "./text-table.js";
 
 export function formatListing(items: readonly ListedItem[], now = Date.now()): string {
   const rows = items.map((item) => [
     shortId(item.id),
+    item.kind,
     item.names.length > 0 ? item.names.join(",") : "<none>",
     item.kind === "image" ? "-" : item.image ? shortId(item.image) : "scratch",
     item.size === undefined ? "-" : humanSize(item.size),
     item.created === undefined ? "-" : timeAgo(item.created, now),
   ]);
-  return formatTable(["ID", "NAMES", "IMAGE", "SIZE", "CREATED"], rows);
+  return formatTable(["ID", "TYPE", "NAMES", "IMAGE", "SIZE", "CREATED"], rows);
 }
 
 function shortId(id: string): string {

@@ -14,19 +14,19 @@ describe("formatListing", () => {
       now,
     );
     const lines = text.trimEnd().split("\n");
-    assert.match(lines[0]!, /^ID\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
-    assert.match(lines[1]!, /^a{12}\s+web\s+b{12}\s+5\.632 kB\s+2 hours ago$/);
-    assert.match(lines[2]!, /^c{12}\s+<none>\s+scratch\s+-\s+30 seconds ago$/);
-    assert.match(lines[3]!, /^d{12}\s+localhost\/x:latest,y:1\s+-\s+1\.235 MB\s+4 weeks ago$/);
+    assert.match(lines[0]!, /^ID\s+TYPE\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
+    assert.match(lines[1]!, /^a{12}\s+container\s+web\s+b{12}\s+5\.632 kB\s+2 hours ago$/);
+    assert.match(lines[2]!, /^c{12}\s+container\s+<none>\s+scratch\s+-\s+30 seconds ago$/);
+    assert.match(lines[3]!, /^d{12}\s+image\s+localhost\/x:latest,y:1\s+-\s+1\.235 MB\s+4 weeks ago$/);
     // Columns line up: every row's NAMES and SIZE start where the header's do.
-    for (const heading of ["NAMES", "SIZE"]) {
+    for (const heading of ["TYPE", "NAMES", "SIZE"]) {
       const col = lines[0]!.indexOf(heading);
       for (const l of lines.slice(1)) assert.match(l.slice(col - 1, col + 1), /^ \S$/, `${heading} column in ${l}`);
     }
   });
 
   it("prints the header alone for an empty location", () => {
-    assert.equal(formatListing([]), "ID   NAMES   IMAGE   SIZE   CREATED\n");
+    assert.equal(formatListing([]), "ID   TYPE   NAMES   IMAGE   SIZE   CREATED\n");
   });
 });
 

@@ -103,6 +103,8 @@ export interface BlobStream {
 
 export interface ImageSource {
   readonly reference: ImageReference;
+  /** The repository the reference names ("docker.io/library/app"), printed by inspect as "Name"; undefined when it names none. */
+  readonly dockerName?: string | undefined;
   /**
    * Without `instance`: the image's manifest (or the index/list, for a multi-image source).
    * With `instance`: that manifest of the index/list.

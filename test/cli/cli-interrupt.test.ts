@@ -1,7 +1,7 @@
 // SIGINT/SIGTERM during a copy: the copy is aborted, the destination is left as it was, and the exit
 // code says which signal it was. The stalling test plugin keeps the copy in flight until then.
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { tempDir } from "../helpers/tools.js";
@@ -32,6 +32,7 @@ describe("interrupting a copy", () => {
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     it(`${signal} aborts the copy, leaves no destination and exits ${code}`, async () => {
       const parent = join(work.path, signal);
+      await mkdir(parent);
       const r = await interruptedCopy(signal, `dir:${join(parent, "out")}`);
       assert.equal(r.code, code, r.stderr);
       const last = stderrLines(r).at(-1)!;
@@ -44,6 +45,7 @@ describe("interrupting a copy", () => {
 
   it("SIGINT well after the copy stalled (nothing else keeps the process alive) still aborts cleanly, exit 130", async () => {
     const parent = join(work.path, "late");
+    await mkdir(parent);
     const r = await interruptedCopy("SIGINT", `dir:${join(parent, "out")}`, 1500);
     assert.equal(r.code, 130, r.stderr);
     assert.equal(stderrLines(r).at(-1), "imgcopy: interrupted by SIGINT; the destination was left as it was");

@@ -7,6 +7,7 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { requireParentDirectory } from "../../src/destination-parent.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
@@ -34,6 +35,7 @@ export class DirImageDestination implements ImageDestination {
   static async open(ref: DirReference, ctx: SystemContext): Promise<DirImageDestination> {
     const what = ref.toString();
     const target = await realpath(ref.resolvedPath).catch(() => ref.resolvedPath);
+    await requireParentDirectory(target, what);
     await classifyTarget(target, what); // refuses someone's non-image directory before anything is written
     let createdParent: string | undefined;
     let staging: string | undefined;

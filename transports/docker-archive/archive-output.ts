@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
+import { requireParentDirectory } from "../../src/destination-parent.js";
 import { IOError, UnsupportedError, describeFsError, type ImgcopyError } from "../../src/errors.js";
 import { isSpecialPath, ownFdOf } from "./process-fd.js";
 
@@ -36,6 +37,7 @@ export class ArchiveOutput {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(err, label);
     }
+    if (!st) await requireParentDirectory(path, label);
     if (st?.isDirectory()) throw new UnsupportedError(`${label}: ${path} is a directory; docker-archive writes a tar file`);
     const target = st ? await realpath(path).catch(() => resolve(path)) : resolve(path);
     if (st && (!st.isFile() || isSpecialPath(path) || isSpecialPath(target))) {

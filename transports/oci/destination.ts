@@ -4,6 +4,7 @@ import { mkdir, readdir, realpath, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { requireParentDirectory } from "../../src/destination-parent.js";
 import { isDigest, sha256 } from "../../src/digest.js";
 import { NotFoundError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../../src/manifest/media-types.js";
@@ -61,6 +62,7 @@ export class OciLayoutDestination implements ImageDestination {
     const layoutPath = await realpath(ref.resolvedPath).catch(() => ref.resolvedPath);
     const dest = new OciLayoutDestination(ref, layoutPath, ctx);
     let hasLayout = false;
+    await requireParentDirectory(layoutPath, what);
     try {
       const st = await stat(layoutPath).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "ENOENT") return undefined;

@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
 import { requireParentDirectory } from "../../src/destination-parent.js";
+import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
@@ -41,7 +42,9 @@ export class DirImageDestination implements ImageDestination {
     let staging: string | undefined;
     try {
       createdParent = await mkdir(dirname(target), { recursive: true });
-      staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+      // Leftovers of a killed writer of this image directory go first (see src/stale-temp.ts).
+      await removeStaleTempEntries(dirname(target), staleNamePattern(target, await isPresent(target)));
+      staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-${process.pid}-`));
       await writeFile(join(staging, VERSION_FILE), CURRENT_VERSION);
     } catch (err) {
       if (staging) await rm(staging, { recursive: true, force: true });
@@ -114,7 +117,7 @@ export class DirImageDestination implements ImageDestination {
     this.checkOpen();
     if (!this.manifestWritten) throw new UnsupportedError(`${this.what}: commit before the manifest was written`);
     const state = await classifyTarget(this.target, this.what); // someone may have put files there since open()
-    const old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(6).toString("hex")}`);
+    const old = join(dirname(this.target), `.${basename(this.target)}.old-${process.pid}-${randomBytes(6).toString("hex")}`);
     try {
       const mode = state === "absent" ? 0o755 : (await stat(this.target)).mode & 0o7777;
       await chmod(this.staging, mode);
@@ -162,4 +165,20 @@ export class DirImageDestination implements ImageDestination {
   private get what(): string {
     return this.reference.toString();
   }
+}
+
+/**
+ * `.NAME.tmp-PID-xxxxxx` (a copy being built) and, when NAME is in place, `.NAME.old-PID-hex` (a
+ * replaced image being removed; without NAME it is the only copy of the image: kept).
+ */
+function staleNamePattern(target: string, targetPresent: boolean): RegExp {
+  const escaped = basename(target).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${escaped}\\.${targetPresent ? "(?:tmp|old)" : "tmp"}-([0-9]+)-`);
+}
+
+async function isPresent(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

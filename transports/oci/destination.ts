@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
 import { requireParentDirectory } from "../../src/destination-parent.js";
+import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { isDigest, sha256 } from "../../src/digest.js";
 import { NotFoundError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../../src/manifest/media-types.js";
@@ -36,6 +37,8 @@ import type { OciReference } from "./reference.js";
 const LOCK_FILE = `${INDEX_FILE}.lock`;
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 /** Names a concurrent writer may have put in a layout it is creating: not "someone else's files". */
+/** `.imgcopy-blob-PID-xxxx`, as blob-writer.ts names its temp files. */
+const STALE_BLOB_TEMP_RE = /^\.imgcopy-blob-([0-9]+)-/;
 const TRANSIENT_NAME_RE = /^(\.oci-layout\.tmp-|\.index\.json\.tmp-|\.imgcopy-blob-|index\.json\.lock$)/;
 
 export class OciLayoutDestination implements ImageDestination {
@@ -76,6 +79,8 @@ export class OciLayoutDestination implements ImageDestination {
           throw new UnsupportedError(`${what}: ${layoutPath} is not empty and is not an OCI image layout (no oci-layout file); refusing to write into it`);
         }
         if (hasLayout) await readIndexFile(layoutPath, what); // a corrupt index.json fails now, not after the copy
+        // Blob temp files of a killed writer (see src/stale-temp.ts) go before this copy adds its own.
+        if (hasLayout) await removeStaleTempEntries(layoutPath, STALE_BLOB_TEMP_RE);
       } else {
         dest.createdRoot = await mkdir(layoutPath, { recursive: true });
       }

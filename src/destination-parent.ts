@@ -32,3 +32,14 @@ async function firstNonDirectory(path: string): Promise<string> {
     p = up;
   }
 }
+
+/**
+ * The error for a failed first write in `parent`, which exists (requireParentDirectory said so):
+ * ENOENT there means the file system takes no new entries (/proc, /sys), not a missing folder.
+ */
+export function cannotCreateIn(err: unknown, parent: string, what: string): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return new UnsupportedError(`${what}: cannot create files in ${parent} (the file system there does not allow it)`, { cause: err });
+  if (code === "EROFS") return new UnsupportedError(`${what}: ${parent} is on a read-only file system`, { cause: err });
+  return describeFsError(err, `${what}: ${parent}`);
+}

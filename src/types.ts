@@ -46,7 +46,7 @@ export interface SystemContext {
   commit?: CommitOptions;
   /** Cancels waits a transport makes while opening (a busy store's lock, a spooled pipe). */
   signal?: AbortSignal;
-  /** Called with one-line warnings a user should see (stderr in the CLI). */
+  /** Called with one-line warnings a user should see (stderr in the CLI); a line starting "note: " is printed as a note. */
   warn?: (message: string) => void;
 }
 

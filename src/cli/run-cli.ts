@@ -16,8 +16,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
       return EXIT_USAGE;
     }
     // Before yargs, which lets an unknown flag swallow the next argument and then complains about that.
-    const { unknown } = scanArgs(args);
+    const { unknown, missingValue } = scanArgs(args);
     if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
+    // yargs would take the flag as given with no value (undefined, or "" for a file name) and go on.
+    if (missingValue !== undefined) throw new UsageError(`${missingValue} needs a value`);
     await buildParser(args).parseAsync();
     return 0;
   } catch (err) {

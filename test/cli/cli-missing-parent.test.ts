@@ -46,4 +46,12 @@ describe("a destination whose parent directory is missing", () => {
     const before = await readdir(work.path);
     assert.ok(before.every((n) => !n.startsWith(".a-file")));
   });
+
+  it("a parent where nothing can be created (/proc) is named in one line, for each transport", async () => {
+    for (const dest of ["dir:/proc/imgcopy-x", "oci:/proc/imgcopy-x:t", "docker-archive:/proc/imgcopy-x.tar"]) {
+      const r = await imgcopy(["-q", src, dest]);
+      assert.notEqual(r.code, 0, dest);
+      assert.deepEqual(stderrLines(r), [`imgcopy: ${dest}: cannot create files in /proc (the file system there does not allow it)`]);
+    }
+  });
 });

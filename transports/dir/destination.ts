@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
-import { requireParentDirectory } from "../../src/destination-parent.js";
+import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
@@ -48,7 +48,7 @@ export class DirImageDestination implements ImageDestination {
       await writeFile(join(staging, VERSION_FILE), CURRENT_VERSION);
     } catch (err) {
       if (staging) await rm(staging, { recursive: true, force: true });
-      throw describeFsError(err, `${what}: ${dirname(target)}`);
+      throw cannotCreateIn(err, dirname(target), what);
     }
     return new DirImageDestination(ref, target, staging, createdParent, ctx);
   }

@@ -4,7 +4,7 @@ import { mkdir, readdir, realpath, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
-import { requireParentDirectory } from "../../src/destination-parent.js";
+import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { isDigest, sha256 } from "../../src/digest.js";
 import { NotFoundError, UnsupportedError, describeFsError } from "../../src/errors.js";
@@ -82,7 +82,17 @@ export class OciLayoutDestination implements ImageDestination {
         // Blob temp files of a killed writer (see src/stale-temp.ts) go before this copy adds its own.
         if (hasLayout) await removeStaleTempEntries(layoutPath, STALE_BLOB_TEMP_RE);
       } else {
-        dest.createdRoot = await mkdir(layoutPath, { recursive: true });
+        // Not recursive: the parent exists, and Node's recursive mkdir never ends where the file
+        // system refuses new entries (/proc).
+        // EEXIST: another writer made it just now; then it is not ours to remove.
+        const made = await mkdir(layoutPath).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code === "EEXIST") return false;
+            throw cannotCreateIn(err, dirname(layoutPath), what);
+          },
+        );
+        if (made) dest.createdRoot = layoutPath;
       }
       if (!hasLayout) {
         await writeFileAtomic(join(layoutPath, OCI_LAYOUT_FILE), LAYOUT_VERSION_JSON);

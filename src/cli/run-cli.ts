@@ -44,7 +44,7 @@ async function printCompletions(words: readonly string[]): Promise<number> {
     import("../plugins.js"),
     import("../registry.js"),
   ]);
-  const transportNames = (paths: string[]): string[] => {
+  const transportNames = async (paths: string[], purpose: "reference" | "list"): Promise<string[]> => {
     const registry = new TransportRegistry();
     try {
       loadPlugins({ registry, paths, env: process.env });
@@ -52,9 +52,17 @@ async function printCompletions(words: readonly string[]): Promise<number> {
       // a --plugin path that does not exist (yet): offer the others
       loadPlugins({ registry, env: process.env });
     }
-    return registry.names();
+    if (purpose === "reference") return registry.names();
+    // Only a transport's module says whether it can list: import them (completion only, never a copy).
+    const canList = await Promise.all(
+      registry.names().map(async (name) => {
+        const transport = await registry.lookup(name).catch(() => undefined);
+        return typeof transport?.list === "function" ? name : undefined;
+      }),
+    );
+    return canList.filter((n): n is string => n !== undefined);
   };
-  const candidates = completionCandidates(words.slice(1), transportNames);
+  const candidates = await completionCandidates(words.slice(1), transportNames);
   await writeStdout(candidates.map((c) => `${c}\n`).join(""));
   return 0;
 }

@@ -1,6 +1,6 @@
 // inspect parity: `imgcopy inspect` (and --raw, --config) diffed byte for byte with skopeo 1.9.3's
 // output over every source kind: oci, dir, docker-archive (skopeo's, the pre-Docker-25 layout, a
-// podman multi-image archive) and containers-storage (name, short name, id, prefix, the @ID forms,
+// podman multi-image archive, without end-of-archive blocks) and containers-storage (name, short name, id, prefix, the @ID forms,
 // NAME@DIGEST, an image holding two manifests). Nothing is normalised: every field must match.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -72,6 +72,17 @@ describe("imgcopy inspect prints what skopeo 1.9.3 inspect prints", () => {
     for (const suffix of ["", ":example.com/team/base:1", ":@0"]) await assertSameAsSkopeo(`docker-archive:${archive}${suffix}`);
     const named = JSON.parse(await ours(`docker-archive:${archive}:example.com/team/base:1`, [])) as { Name?: string };
     assert.equal(named.Name, "example.com/team/base");
+  });
+
+  it("docker-archive: without its end-of-archive blocks; gzipped (which skopeo 1.9.3 fails to read here: same output as the plain archive)", async () => {
+    const gz = join(work.path, "base.tar.gz");
+    await run("sh", ["-c", 'gzip -c "$1" > "$2"', "sh", archive, gz]);
+    await assert.rejects(run("skopeo", ["inspect", `docker-archive:${gz}`]), /unexpected EOF/, "if skopeo reads it now, diff against it");
+    for (const mode of MODES) assert.equal(await ours(`docker-archive:${gz}`, mode), await theirs(`docker-archive:${archive}`, mode));
+    const nuls = /^block (\d+): \*\* Block of NULs \*\*$/m.exec((await run("tar", ["-tR", "-f", archive])).stdout);
+    const bare = join(work.path, "no-eof.tar");
+    await run("sh", ["-c", 'head -c "$1" "$2" > "$3"', "sh", String(Number(nuls![1]) * 512), archive, bare]);
+    await assertSameAsSkopeo(`docker-archive:${bare}`);
   });
 
   it("docker-archive: the layout of docker save before Docker 25", async () => {

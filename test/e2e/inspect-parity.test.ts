@@ -15,6 +15,8 @@ import { imgcopy } from "../cli/run-imgcopy.js";
 
 const MODES = [[], ["--raw"], ["--config"]] as const;
 
+const firstDigestOf = (inspectJson: string): string => (JSON.parse(inspectJson) as { Digest: string }).Digest;
+
 async function ours(ref: string, mode: readonly string[]): Promise<string> {
   const result = await inspectImage(await parseReference(ref), { raw: mode.includes("--raw"), config: mode.includes("--config") });
   return Buffer.from(renderInspectResult(result)).toString("utf8");
@@ -122,6 +124,27 @@ describe("imgcopy inspect prints what skopeo 1.9.3 inspect prints", () => {
     assert.notEqual(picked.Digest, firstDigest, "the manifest written last is served, not the first recorded");
     const byDigest = JSON.parse(await ours(store.containersStorageRef(`localhost/base@${firstDigest}`), [])) as { Digest: string };
     assert.equal(byDigest.Digest, firstDigest);
+  });
+
+  it("containers-storage: never a container, even one named like the image; container-copy: the container first; list shows which is which", async () => {
+    await store.buildah(["tag", "localhost/base:1", "localhost/app:latest"]);
+    const ctr = await store.buildah(["from", "--pull=never", "--name", "app", "localhost/app:latest"]);
+    await writeFile(join(await store.buildah(["mount", ctr]), "uncommitted.txt"), "x\n");
+    const image = await ours(store.containersStorageRef("localhost/app"), []);
+    assert.equal(image, await theirs(store.containersStorageRef("localhost/app"), []));
+    assert.equal((JSON.parse(image) as { Digest: string }).Digest, firstDigestOf(await theirs(store.containersStorageRef("localhost/base:1"), [])));
+    const short = await imgcopy(["inspect", store.containersStorageRef("app")]);
+    assert.equal(short.code, 3, short.stderr);
+    assert.match(short.stderr, /no image "app" \(docker\.io\/library\/app:latest\).*name the image localhost\/app:latest\)\n$/);
+    await assert.rejects(run("skopeo", ["inspect", store.containersStorageRef("app")]), "skopeo refuses it too");
+    const container = await imgcopy(["inspect", "--config", store.containerCopyRef("app")]);
+    assert.equal(container.code, 0, container.stderr);
+    assert.ok((JSON.parse(container.stdout) as { history: unknown[] }).history.length > 0);
+    assert.notEqual(container.stdout, await theirs(store.containersStorageRef("localhost/app"), ["--config"]), "the container, with its own history entry");
+    const listed = await imgcopy(["list", store.containerCopyRef("")]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^[0-9a-f]{12}\s+container\s+app\s/m);
+    assert.match(listed.stdout, /^[0-9a-f]{12}\s+image\s+\S*localhost\/app:latest/m);
   });
 
   it("the CLI prints the same bytes, and refuses a name skopeo refuses", async () => {

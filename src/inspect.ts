@@ -19,10 +19,13 @@ export interface InspectOptions {
 /** JSON to print (indented), or bytes to print as they are. */
 export type InspectResult = { kind: "json"; value: unknown } | { kind: "bytes"; bytes: Uint8Array };
 
-/** skopeo inspect's summary; field order is skopeo's. Name and Tag only exist for registry-like references. */
+/**
+ * skopeo 1.9.3 inspect's summary, field for field and in its order. Name: the repository the
+ * reference names (containers-storage:NAME, docker-archive:…:NAME:TAG, registries). skopeo 1.9.3
+ * prints no LayersData (newer skopeo does): neither do we, so that the output is byte-identical.
+ */
 export interface InspectSummary {
   Name?: string;
-  Tag?: string;
   Digest: string;
   RepoTags: string[];
   Created: string | null;
@@ -31,7 +34,6 @@ export interface InspectSummary {
   Architecture: string;
   Os: string;
   Layers: string[];
-  LayersData: Array<{ MIMEType: string; Digest: string; Size: number; Annotations: Record<string, string> | null }>;
   Env: string[] | null;
 }
 
@@ -46,7 +48,8 @@ export async function inspectImage(ref: ImageReference, opts: InspectOptions = {
     if (opts.config) {
       return opts.raw ? { kind: "bytes", bytes: configBytes } : { kind: "json", value: parseJsonObject(configBytes, `config of ${name}`) };
     }
-    return { kind: "json", value: summarize(top, manifest, configBytes, name) };
+    const summary = summarize(top, manifest, configBytes, name);
+    return { kind: "json", value: source.dockerName !== undefined ? { Name: source.dockerName, ...summary } : summary };
   } finally {
     await source.close();
   }
@@ -89,7 +92,6 @@ function summarize(top: ManifestBlob, manifest: ImageManifest, configBytes: Buff
     Architecture: config.architecture ?? "",
     Os: config.os ?? "",
     Layers: manifest.layers.map((l) => l.digest),
-    LayersData: manifest.layers.map((l) => ({ MIMEType: l.mediaType, Digest: l.digest, Size: l.size, Annotations: sortedMap(l.annotations) })),
     Env: (runtime.Env as string[] | undefined) ?? null,
   };
 }

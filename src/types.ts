@@ -46,7 +46,7 @@ export interface SystemContext {
   commit?: CommitOptions;
   /** Cancels waits a transport makes while opening (a busy store's lock, a spooled pipe). */
   signal?: AbortSignal;
-  /** Called with one-line warnings a user should see (stderr in the CLI). */
+  /** Called with one-line warnings a user should see (stderr in the CLI); a line starting "note: " is printed as a note. */
   warn?: (message: string) => void;
 }
 
@@ -128,6 +128,8 @@ export interface BlobStream {
 
 export interface ImageSource {
   readonly reference: ImageReference;
+  /** The repository the reference names ("docker.io/library/app"), printed by inspect as "Name"; undefined when it names none. */
+  readonly dockerName?: string | undefined;
   /**
    * Without `instance`: the image's manifest (or the index/list, for a multi-image source).
    * With `instance`: that manifest of the index/list.

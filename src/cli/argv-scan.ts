@@ -15,6 +15,8 @@ export interface ScannedArgs {
   awaiting: OptionSpec | undefined;
   /** Values given to flags, by the flag's name. */
   values: Map<string, string[]>;
+  /** The first flag that takes a value but was given none (followed by another flag, or last), as written. */
+  missingValue: string | undefined;
 }
 
 interface SeenOption {
@@ -29,16 +31,19 @@ export function scanArgs(args: readonly string[]): ScannedArgs {
   const positionals: string[] = [];
   const values = new Map<string, string[]>();
   let awaiting: OptionSpec | undefined;
-  const takeValue = (spec: OptionSpec | undefined, i: number): number => {
+  let missingValue: string | undefined;
+  const takeValue = (spec: OptionSpec | undefined, i: number, token: string): number => {
     awaiting = undefined;
     if (!spec) return i;
     const next = args[i];
     if (next === undefined) {
       if (spec.takesValue) awaiting = spec;
+      if (spec.takesValue) missingValue ??= token;
       return i;
     }
     // As yargs reads it: a value flag takes the next word unless it looks like a flag (or is "-"); a boolean only "true"/"false".
     const valueLike = spec.takesValue ? !isOptionToken(next) && next !== "-" : next === "true" || next === "false";
+    if (!valueLike && spec.takesValue && isOptionToken(next)) missingValue ??= token;
     if (!valueLike) return i;
     addValue(values, spec.name, next);
     return i + 1;
@@ -63,7 +68,7 @@ export function scanArgs(args: readonly string[]): ScannedArgs {
       if (eq >= 0) {
         if (spec) addValue(values, spec.name, token.slice(eq + 1));
       } else if (spec && !name.startsWith("no-")) {
-        i = takeValue(spec, i);
+        i = takeValue(spec, i, token);
       }
       continue;
     }
@@ -74,7 +79,7 @@ export function scanArgs(args: readonly string[]): ScannedArgs {
       const spec = findShort(all, c);
       if (!spec?.takesValue) continue;
       if (k < letters.length - 1) addValue(values, spec.name, letters.slice(k + 1));
-      else i = takeValue(spec, i);
+      else i = takeValue(spec, i, `-${c}`);
       break;
     }
   }
@@ -85,7 +90,7 @@ export function scanArgs(args: readonly string[]): ScannedArgs {
   if (explicitVerb) positionals.shift();
   const mine = optionsOf(verb);
   const unknown = seen.find((o) => !(o.short ? findShort(mine, o.name) : findLong(mine, o.name)))?.token;
-  return { verb, explicitVerb, positionals, unknown, awaiting, values };
+  return { verb, explicitVerb, positionals, unknown, awaiting, values, missingValue };
 }
 
 /** A flag, not a value: "-x", "--x"; a lone "-" (stdin) and negative numbers are values. */

@@ -6,7 +6,8 @@ export const COMPLETION_FLAG = "--get-yargs-completions";
 // Written with "@{" for the shells' "${" (a template literal would read it); put back by completionScript.
 // bash splits words at ":" (COMP_WORDBREAKS), so "oci:./x" arrives as "oci" ":" "./x": the words are
 // rebuilt from the line (or, without one, by joining around the colons); candidates are cut back to
-// what follows the last colon, as bash replaces only that part; "oci:" gets no space after it; an empty
+// what follows the last colon, as bash replaces only that part; "oci:" and a folder ("oci:./x/") get no
+// space after them; an empty
 // answer falls back to file names (-o default).
 const BASH = String.raw`###-begin-imgcopy-completions-###
 # imgcopy completion for bash. Install: source <(imgcopy completion bash)
@@ -33,7 +34,7 @@ _imgcopy_completions() {
   COMPREPLY=()
   for w in "@{reply[@]}"; do
     [[ -z $w ]] && continue
-    [[ $w == *: ]] && nospace=1
+    [[ $w == *: || $w == */ ]] && nospace=1
     [[ $cur == *:* ]] && w=@{w#"@{cur%"@{cur##*:}"}"}
     COMPREPLY+=("$w")
   done
@@ -57,8 +58,8 @@ _imgcopy() {
     _files
     return
   fi
-  refs=(@{(M)reply:#*:})
-  others=(@{reply:#*:})
+  refs=(@{(M)reply:#*[:/]})
+  others=(@{reply:#*[:/]})
   (( @{#refs} )) && compadd -S '' -- "@{refs[@]}"
   (( @{#others} )) && compadd -- "@{others[@]}"
   return 0

@@ -33,9 +33,9 @@ export function addGlobalOptions(y: Argv): Argv<GlobalArgs> {
     .options(GLOBAL_OPTIONS) as unknown as Argv<GlobalArgs>; // yargs' inferred type spells each option twice (kebab and camel)
 }
 
-/** Prints a one-line warning on stderr. */
+/** Prints a one-line warning on stderr; a message that starts with "note: " is a note, not a warning. */
 export function warn(message: string): void {
-  process.stderr.write(`imgcopy: warning: ${message}\n`);
+  process.stderr.write(message.startsWith("note: ") ? `imgcopy: ${message}\n` : `imgcopy: warning: ${message}\n`);
 }
 
 /**

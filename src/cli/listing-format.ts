@@ -1,4 +1,5 @@
-// How `imgcopy list` shows items: podman's columns, sizes and "2 hours ago".
+// How `imgcopy list` shows items: podman's columns, sizes and "2 hours ago", and TYPE (container or
+// image: container-copy: resolves a name that is both to the container).
 import type { ListedItem } from "../types.js";
 import { formatTable } from "./text-table.js";
 
@@ -7,13 +8,14 @@ export function formatListing(items: readonly ListedItem[], now = Date.now()): s
   const madeBy = items.some((item) => item.madeBy !== undefined);
   const rows = items.map((item) => [
     shortId(item.id),
+    item.kind,
     item.names.length > 0 ? item.names.join(",") : "<none>",
     item.kind === "image" ? "-" : item.image ? shortId(item.image) : "scratch",
     ...(madeBy ? [item.madeBy ?? "-"] : []),
     item.size === undefined ? "-" : humanSize(item.size),
     item.created === undefined ? "-" : timeAgo(item.created, now),
   ]);
-  return formatTable(["ID", "NAMES", "IMAGE", ...(madeBy ? ["MADE BY"] : []), "SIZE", "CREATED"], rows);
+  return formatTable(["ID", "TYPE", "NAMES", "IMAGE", ...(madeBy ? ["MADE BY"] : []), "SIZE", "CREATED"], rows);
 }
 
 function shortId(id: string): string {

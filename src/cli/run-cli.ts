@@ -17,8 +17,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
       return EXIT_USAGE;
     }
     // Before yargs, which lets an unknown flag swallow the next argument and then complains about that.
-    const { unknown } = scanArgs(args);
+    const { unknown, missingValue } = scanArgs(args);
     if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
+    // yargs would take the flag as given with no value (undefined, or "" for a file name) and go on.
+    if (missingValue !== undefined) throw new UsageError(`${missingValue} needs a value`);
     await buildParser(args).parseAsync();
     return 0;
   } catch (err) {
@@ -44,7 +46,7 @@ async function printCompletions(words: readonly string[]): Promise<number> {
     import("../plugins.js"),
     import("../registry.js"),
   ]);
-  const transportNames = (paths: string[]): string[] => {
+  const transportNames = async (paths: string[], purpose: "reference" | "list"): Promise<string[]> => {
     const registry = new TransportRegistry();
     try {
       loadPlugins({ registry, paths, env: process.env });
@@ -52,9 +54,17 @@ async function printCompletions(words: readonly string[]): Promise<number> {
       // a --plugin path that does not exist (yet): offer the others
       loadPlugins({ registry, env: process.env });
     }
-    return registry.names();
+    if (purpose === "reference") return registry.names();
+    // Only a transport's module says whether it can list: import them (completion only, never a copy).
+    const canList = await Promise.all(
+      registry.names().map(async (name) => {
+        const transport = await registry.lookup(name).catch(() => undefined);
+        return typeof transport?.list === "function" ? name : undefined;
+      }),
+    );
+    return canList.filter((n): n is string => n !== undefined);
   };
-  const candidates = completionCandidates(words.slice(1), transportNames);
+  const candidates = await completionCandidates(words.slice(1), transportNames);
   await writeStdout(candidates.map((c) => `${c}\n`).join(""));
   return 0;
 }

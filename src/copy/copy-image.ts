@@ -10,6 +10,7 @@ import { copyAllInstances } from "./copy-all-instances.js";
 import { resolveCopyOptions, type CopyOptions, type CopyResult } from "./copy-options.js";
 import type { CopyRun } from "./copy-run.js";
 import { copySingleImage } from "./copy-single-image.js";
+import { optionsForDestination } from "./compression-wish.js";
 import { outputTypeCandidates } from "./manifest-type-choice.js";
 import { readInstanceManifest } from "./small-blobs.js";
 import { cannotModifyReason, readSignatures, writeManifest, writeSignatures } from "./write-metadata.js";
@@ -33,7 +34,8 @@ export async function copyImage(src: ImageReference, dest: ImageReference, optio
     const signal = options.signal ? { signal: options.signal } : {};
     destination = await dest.newImageDestination({ ...signal, ...options.destCtx });
     source = await src.newImageSource({ ...signal, ...options.sourceCtx });
-    const run: CopyRun = { source, dest: destination, srcName, destName, options: resolved, signal: controller.signal, progress, warn };
+    const forDest = optionsForDestination(resolved, destination, destName, warn);
+    const run: CopyRun = { source, dest: destination, srcName, destName, options: forDest, signal: controller.signal, progress, warn };
     const written = await copyTopLevel(run);
     controller.signal.throwIfAborted();
     await destination.commit();

@@ -1,6 +1,8 @@
 // Shell completion, for real: the script `imgcopy completion bash` prints is sourced in bash and its
 // function run as bash runs it on TAB, with an `imgcopy` on PATH that runs this source tree.
 import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { run, tempDir } from "../helpers/tools.js";
 import { cleanEnv, fixturePlugin, imgcopy, installImgcopyCommand } from "./run-imgcopy.js";
@@ -54,8 +56,20 @@ describe("shell completion", () => {
     assert.deepEqual(await complete("imgcopy", "--plugin", fixturePlugin("tarball"), "tar"), ["tarball:"]);
   });
 
-  it("leaves a path after TRANSPORT: to the shell's file names", async () => {
-    assert.deepEqual(await complete("imgcopy", "oci", ":", "./"), []);
+  it("completes paths after oci:, dir: (folders) and docker-archive: (files too); nothing after other transports", async () => {
+    const p = join(work.path, "paths");
+    await mkdir(join(p, "alpha"), { recursive: true });
+    await mkdir(join(p, "beta"));
+    await writeFile(join(p, "img.tar"), "");
+    assert.deepEqual(await complete("imgcopy", "oci", ":", `${p}/a`), [`${p}/alpha/`]);
+    assert.deepEqual(await complete("imgcopy", "dir", ":", `${p}/`), [`${p}/alpha/`, `${p}/beta/`]);
+    assert.deepEqual(await complete("imgcopy", "oci", ":", "./in", "docker-archive", ":", `${p}/i`), [`${p}/img.tar`]);
+    assert.deepEqual(await complete("imgcopy", "container-copy", ":", "x"), []);
+  });
+
+  it("offers only transports that can list after list", async () => {
+    assert.deepEqual(await complete("imgcopy", "list", ""), ["container-copy:", "containers-storage:"]);
+    assert.deepEqual(await complete("imgcopy", "list", "--plugin", fixturePlugin("tarball"), "ta"), ["tarball:"]);
   });
 
   it("completion zsh prints a zsh script; another shell is a usage error", async () => {

@@ -94,8 +94,8 @@ describe("copying through a plugin transport", () => {
     const table = await imgcopy(["--plugin", TARBALL, "list", `tarball:${folder}`]);
     assert.equal(table.code, 0, table.stderr);
     const rows = table.stdout.trimEnd().split("\n");
-    assert.match(rows[0]!, /^ID\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
-    assert.match(rows[1]!, new RegExp(`^${srcDigest.slice(7, 19)}\\s+one\\.tar\\s+-\\s+[0-9.]+ kB\\s+\\S`));
+    assert.match(rows[0]!, /^ID\s+TYPE\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
+    assert.match(rows[1]!, new RegExp(`^${srcDigest.slice(7, 19)}\\s+image\\s+one\\.tar\\s+-\\s+[0-9.]+ kB\\s+\\S`));
     const json = await imgcopy(["--plugin", TARBALL, "list", "--json", `tarball:${folder}`]);
     assert.deepEqual((JSON.parse(json.stdout) as { names: string[] }[]).map((i) => i.names), [["one.tar"]]);
   });

@@ -67,8 +67,8 @@ describe("store and commit flags", () => {
     const r = await imgcopy([...storeFlags, "list", "container-copy:"]);
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.trimEnd().split("\n");
-    assert.match(rows[0]!, /^ID\s+NAMES\s+IMAGE\s+MADE BY\s+SIZE\s+CREATED$/);
-    assert.ok(rows.some((row) => /^[0-9a-f]{12}\s+flagged\s+scratch\s/.test(row)), r.stdout);
+    assert.match(rows[0]!, /^ID\s+TYPE\s+NAMES\s+IMAGE\s+MADE BY\s+SIZE\s+CREATED$/);
+    assert.ok(rows.some((row) => /^[0-9a-f]{12}\s+container\s+flagged\s+scratch\s/.test(row)), r.stdout);
   });
 
   it("names a missing container in one line, exit 3", async () => {

@@ -14,12 +14,12 @@ describe("formatListing", () => {
       now,
     );
     const lines = text.trimEnd().split("\n");
-    assert.match(lines[0]!, /^ID\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
-    assert.match(lines[1]!, /^a{12}\s+web\s+b{12}\s+5\.632 kB\s+2 hours ago$/);
-    assert.match(lines[2]!, /^c{12}\s+<none>\s+scratch\s+-\s+30 seconds ago$/);
-    assert.match(lines[3]!, /^d{12}\s+localhost\/x:latest,y:1\s+-\s+1\.235 MB\s+4 weeks ago$/);
+    assert.match(lines[0]!, /^ID\s+TYPE\s+NAMES\s+IMAGE\s+SIZE\s+CREATED$/);
+    assert.match(lines[1]!, /^a{12}\s+container\s+web\s+b{12}\s+5\.632 kB\s+2 hours ago$/);
+    assert.match(lines[2]!, /^c{12}\s+container\s+<none>\s+scratch\s+-\s+30 seconds ago$/);
+    assert.match(lines[3]!, /^d{12}\s+image\s+localhost\/x:latest,y:1\s+-\s+1\.235 MB\s+4 weeks ago$/);
     // Columns line up: every row's NAMES and SIZE start where the header's do.
-    for (const heading of ["NAMES", "SIZE"]) {
+    for (const heading of ["TYPE", "NAMES", "SIZE"]) {
       const col = lines[0]!.indexOf(heading);
       for (const l of lines.slice(1)) assert.match(l.slice(col - 1, col + 1), /^ \S$/, `${heading} column in ${l}`);
     }
@@ -36,14 +36,14 @@ describe("formatListing", () => {
       now,
     );
     const lines = text.trimEnd().split("\n");
-    assert.match(lines[0]!, /^ID\s+NAMES\s+IMAGE\s+MADE BY\s+SIZE\s+CREATED$/);
-    assert.match(lines[1]!, /^a{12}\s+pc\s+b{12}\s+podman\s+-\s+2 hours ago$/);
-    assert.match(lines[2]!, /^c{12}\s+wc\s+scratch\s+buildah\s+-\s+-$/);
-    assert.match(lines[3]!, /^d{12}\s+x:1\s+-\s+-\s+1 kB\s+-$/);
+    assert.match(lines[0]!, /^ID\s+TYPE\s+NAMES\s+IMAGE\s+MADE BY\s+SIZE\s+CREATED$/);
+    assert.match(lines[1]!, /^a{12}\s+container\s+pc\s+b{12}\s+podman\s+-\s+2 hours ago$/);
+    assert.match(lines[2]!, /^c{12}\s+container\s+wc\s+scratch\s+buildah\s+-\s+-$/);
+    assert.match(lines[3]!, /^d{12}\s+image\s+x:1\s+-\s+-\s+1 kB\s+-$/);
   });
 
   it("prints the header alone for an empty location", () => {
-    assert.equal(formatListing([]), "ID   NAMES   IMAGE   SIZE   CREATED\n");
+    assert.equal(formatListing([]), "ID   TYPE   NAMES   IMAGE   SIZE   CREATED\n");
   });
 });
 

@@ -240,7 +240,7 @@ describe("container-copy next to podman, skopeo and a busy store", () => {
   });
 
   it("notes on stderr that an inspected container's read-write layer digest is a placeholder", async () => {
-    const note = `imgcopy: warning: note: ${store.containerCopyRef(ctr.name)}: the container's read-write layer is not read by inspect; its digest and size in this output are placeholders (export the image to get real ones)`;
+    const note = `imgcopy: note: ${store.containerCopyRef(ctr.name)}: the container's read-write layer is not read by inspect; its digest and size in this output are placeholders (export the image to get real ones)`;
     for (const flags of [[], ["--config"], ["--raw"]]) {
       const r = await imgcopy(["inspect", ...flags, store.containerCopyRef(ctr.name)]);
       assert.equal(r.code, 0, r.stderr);

@@ -19,12 +19,17 @@ export interface ImagePlan {
   annotations: Record<string, string>;
   /** An image's own manifest from the store, served as it is (then configBytes are the stored config). */
   stored?: StoredManifest;
+  /** The repository the reference named (skopeo inspect's "Name"). */
+  dockerName?: string;
   /** --timestamp: whole seconds every entry of a diffed (read-write) layer gets as its mtime, as buildah commit does. */
   diffMtime?: number;
 }
 
 export async function planImage(records: StoreRecords, target: ResolvedTarget, ctx: SystemContext): Promise<ImagePlan> {
-  return target.kind === "container" ? planContainer(records, target, ctx) : planStoredImage(records, target.image, ctx);
+  if (target.kind === "container") return planContainer(records, target, ctx);
+  const plan = await planStoredImage(records, target.image, ctx, target.manifestKey);
+  if (target.dockerName !== undefined) plan.dockerName = target.dockerName;
+  return plan;
 }
 
 async function planContainer(
@@ -70,7 +75,7 @@ async function planContainer(
   return plan;
 }
 
-async function planStoredImage(records: StoreRecords, image: Located<ImageRecord>, ctx: SystemContext): Promise<ImagePlan> {
+async function planStoredImage(records: StoreRecords, image: Located<ImageRecord>, ctx: SystemContext, manifestKey?: string): Promise<ImagePlan> {
   const warn = ctx.warn ?? (() => {});
   const what = `image ${image.record.id}`;
   const layers = describeLayers(layerChain(records, image.record.layer, what));
@@ -82,7 +87,7 @@ async function planStoredImage(records: StoreRecords, image: Located<ImageRecord
     return { what, layers, configBytes: serialize(config), annotations };
   }
   if (asksNoChange(ctx.commit)) {
-    const manifest = await usableStoredManifest(image, records.location.driver, stored.bytes, layers, warn);
+    const manifest = await usableStoredManifest(image, records.location.driver, stored.bytes, layers, warn, manifestKey);
     if (manifest) return { what, layers, configBytes: stored.bytes, annotations, stored: manifest };
   }
   const base = parseImageConfig(stored.bytes, `config ${bigDataPath(image, records.location.driver, stored.key)}`);

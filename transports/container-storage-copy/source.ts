@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { join } from "node:path";
 import { sha256 } from "../../src/digest.js";
 import { IOError, NotFoundError, isImgcopyError } from "../../src/errors.js";
+import { describeLayerMediaType, layerMediaType } from "../../src/compression/layer-media-types.js";
 import { OCI_MANIFEST } from "../../src/manifest/media-types.js";
 import type { Descriptor } from "../../src/manifest/manifest-types.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
@@ -25,7 +26,7 @@ export async function openStorageImageSource(ref: StorageReference, ctx: SystemC
     const records = await readStoreRecords(location);
     let target;
     try {
-      target = resolveTarget(records, ref.nameOrId, describeStore(location));
+      target = resolveTarget(records, ref.nameOrId, describeStore(location), ref.transport.name);
     } catch (err) {
       throw await withDriverHint(err, location);
     }
@@ -59,6 +60,8 @@ export class StorageImageSource implements ImageSource {
   private placeholderNote: "none" | "pending" | "given" = "none";
   /** The engine asked for the layers to copy: the placeholders will be replaced by real digests. */
   private copying = false;
+  /** The repository the reference named (skopeo inspect's "Name"). */
+  readonly dockerName: string | undefined;
 
   constructor(
     readonly reference: StorageReference,
@@ -68,6 +71,7 @@ export class StorageImageSource implements ImageSource {
     private readonly ctx: SystemContext,
   ) {
     this.configDigest = sha256(plan.configBytes);
+    this.dockerName = plan.dockerName;
     this.manifest = plan.stored
       ? { bytes: plan.stored.bytes, mediaType: plan.stored.mediaType }
       : { bytes: buildOciManifest(plan.configBytes, plan.layers, plan.annotations), mediaType: OCI_MANIFEST };
@@ -131,10 +135,15 @@ export class StorageImageSource implements ImageSource {
   }
 }
 
-/** A stored manifest's layers as they are: uncompressed, their digest their DiffID. */
+/**
+ * A stored manifest's layers as the store serves them: uncompressed, their digest their DiffID,
+ * typed as uncompressed even where the manifest says diff.tar.gzip (as containers/image does).
+ */
 function storedLayerInfos(layers: readonly Descriptor[]): BlobInfo[] {
   return layers.map((d) => {
-    const info: BlobInfo = { digest: d.digest, size: d.size, mediaType: d.mediaType, compression: "none", uncompressedDigest: d.digest };
+    const known = describeLayerMediaType(d.mediaType);
+    const mediaType = known ? layerMediaType(known.format, "none", known.distributable) : d.mediaType;
+    const info: BlobInfo = { digest: d.digest, size: d.size, mediaType, compression: "none", uncompressedDigest: d.digest };
     if (d.urls) info.urls = [...d.urls];
     if (d.annotations) info.annotations = { ...d.annotations };
     return info;

@@ -1,7 +1,9 @@
-// An image's manifest as the store keeps it (big data "manifest-<digest>" or "manifest"), served
-// byte for byte when it describes exactly what the store can stream: so that the digest equals
-// skopeo's and podman's. A manifest naming compressed layers cannot be honoured (the store only
-// has the uncompressed content) and is not used.
+// An image's manifest as the store keeps it, served byte for byte when it describes exactly what
+// the store can stream: so that the digest equals skopeo's and podman's. Which one: the manifest
+// of the digest the reference named, else big data "manifest" (the one written last), as
+// containers/image picks. A manifest naming compressed blobs cannot be honoured (the store only
+// has the uncompressed content) and is not used; one that types uncompressed layers as
+// diff.tar.gzip (what docker-archive sources and Docker write) is, since its digests are the DiffIDs.
 import { describeLayerMediaType } from "../../src/compression/layer-media-types.js";
 import { sha256 } from "../../src/digest.js";
 import type { Descriptor } from "../../src/manifest/manifest-types.js";
@@ -43,8 +45,9 @@ export async function usableStoredManifest(
   configBytes: Uint8Array,
   layers: readonly ImageLayer[],
   warn: (m: string) => void,
+  preferredKey = "manifest",
 ): Promise<StoredManifest | undefined> {
-  const keys = image.record.digest ? [`manifest-${image.record.digest}`, "manifest"] : ["manifest"];
+  const keys = [...new Set([preferredKey, "manifest", ...(image.record.digest ? [`manifest-${image.record.digest}`] : [])])];
   for (const key of keys) {
     const bytes = await readImageBigData(image, driver, key);
     if (!bytes) continue;
@@ -69,13 +72,14 @@ export async function usableStoredManifest(
   return undefined;
 }
 
-/** Each descriptor names an uncompressed layer whose DiffID (and size) the store's record has. */
+/** Each descriptor names, by its DiffID (and size), a layer the store's record has. */
 function servesAsDescribed(descriptors: readonly Descriptor[], layers: readonly ImageLayer[]): boolean {
   if (descriptors.length !== layers.length) return false;
   return descriptors.every((d, i) => {
     const layer = layers[i] as ImageLayer;
     if (layer.placeholder || d.digest !== layer.digest) return false;
     if (layer.size >= 0 && d.size !== layer.size) return false;
-    return describeLayerMediaType(d.mediaType)?.compression === "none";
+    // The digest is the DiffID, so the blob is the uncompressed tar whatever the type claims.
+    return describeLayerMediaType(d.mediaType) !== undefined;
   });
 }

@@ -7,6 +7,8 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
+import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
@@ -34,16 +36,19 @@ export class DirImageDestination implements ImageDestination {
   static async open(ref: DirReference, ctx: SystemContext): Promise<DirImageDestination> {
     const what = ref.toString();
     const target = await realpath(ref.resolvedPath).catch(() => ref.resolvedPath);
+    await requireParentDirectory(target, what);
     await classifyTarget(target, what); // refuses someone's non-image directory before anything is written
     let createdParent: string | undefined;
     let staging: string | undefined;
     try {
       createdParent = await mkdir(dirname(target), { recursive: true });
-      staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+      // Leftovers of a killed writer of this image directory go first (see src/stale-temp.ts).
+      await removeStaleTempEntries(dirname(target), staleNamePattern(target, await isPresent(target)));
+      staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-${process.pid}-`));
       await writeFile(join(staging, VERSION_FILE), CURRENT_VERSION);
     } catch (err) {
       if (staging) await rm(staging, { recursive: true, force: true });
-      throw describeFsError(err, `${what}: ${dirname(target)}`);
+      throw cannotCreateIn(err, dirname(target), what);
     }
     return new DirImageDestination(ref, target, staging, createdParent, ctx);
   }
@@ -112,7 +117,7 @@ export class DirImageDestination implements ImageDestination {
     this.checkOpen();
     if (!this.manifestWritten) throw new UnsupportedError(`${this.what}: commit before the manifest was written`);
     const state = await classifyTarget(this.target, this.what); // someone may have put files there since open()
-    const old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(6).toString("hex")}`);
+    const old = join(dirname(this.target), `.${basename(this.target)}.old-${process.pid}-${randomBytes(6).toString("hex")}`);
     try {
       const mode = state === "absent" ? 0o755 : (await stat(this.target)).mode & 0o7777;
       await chmod(this.staging, mode);
@@ -160,4 +165,20 @@ export class DirImageDestination implements ImageDestination {
   private get what(): string {
     return this.reference.toString();
   }
+}
+
+/**
+ * `.NAME.tmp-PID-xxxxxx` (a copy being built) and, when NAME is in place, `.NAME.old-PID-hex` (a
+ * replaced image being removed; without NAME it is the only copy of the image: kept).
+ */
+function staleNamePattern(target: string, targetPresent: boolean): RegExp {
+  const escaped = basename(target).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${escaped}\\.${targetPresent ? "(?:tmp|old)" : "tmp"}-([0-9]+)-`);
+}
+
+async function isPresent(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

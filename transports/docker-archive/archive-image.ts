@@ -47,6 +47,9 @@ export async function loadArchiveImage(
     if (index.get("repositories")) {
       throw new UnsupportedError(`${label}: no manifest.json; archives from docker save before Docker 1.10 are not supported`);
     }
+    if (index.unmarkedEnd !== undefined) {
+      throw new CorruptInputError(`${label}: truncated archive: no manifest.json, and no end-of-archive marker at offset ${index.unmarkedEnd}`);
+    }
     throw new CorruptInputError(`${label}: not a docker-archive: no manifest.json in the tar`);
   }
   const item = chooseManifestItem(parseArchiveManifest(await index.read(index.resolve("manifest.json"), MAX_MANIFEST), label), select, label);
@@ -80,7 +83,8 @@ function resolveNamed(index: TarIndex, name: string, what: string): TarEntry {
     return index.resolve(name);
   } catch (err) {
     if (isImgcopyError(err) && err.code === "ENOTFOUND") {
-      throw new CorruptInputError(`${index.label}: manifest.json names ${what} ${JSON.stringify(name)}, which is not in the archive`);
+      const cut = index.unmarkedEnd === undefined ? "" : ` (the archive ends at offset ${index.unmarkedEnd} without an end-of-archive marker: truncated?)`;
+      throw new CorruptInputError(`${index.label}: manifest.json names ${what} ${JSON.stringify(name)}, which is not in the archive${cut}`);
     }
     throw err;
   }

@@ -6,10 +6,11 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
+import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { IOError, UnsupportedError, describeFsError, type ImgcopyError } from "../../src/errors.js";
 import { isSpecialPath, ownFdOf } from "./process-fd.js";
 
@@ -36,6 +37,7 @@ export class ArchiveOutput {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw describeFsError(err, label);
     }
+    if (!st) await requireParentDirectory(path, label);
     if (st?.isDirectory()) throw new UnsupportedError(`${label}: ${path} is a directory; docker-archive writes a tar file`);
     const target = st ? await realpath(path).catch(() => resolve(path)) : resolve(path);
     if (st && (!st.isFile() || isSpecialPath(path) || isSpecialPath(target))) {
@@ -48,7 +50,7 @@ export class ArchiveOutput {
       const code = (err as NodeJS.ErrnoException).code ?? "";
       // An existing (empty) file in a folder we may not create files in can still be written in place.
       if (st && ["EACCES", "EPERM", "EROFS"].includes(code)) return new ArchiveOutput(path, label, path, "stream", await tempBlobDir(env));
-      throw describeFsError(err, label);
+      throw cannotCreateIn(err, dirname(target), label);
     }
   }
 

@@ -1,9 +1,11 @@
 // Reads an image from a docker-archive (docker save) tar: an index of the tar's entries, a Docker
 // v2s2 manifest built from manifest.json and the config, and blobs served as byte ranges of the file.
+// The manifest is the one containers/image synthesises (every layer typed diff.tar.gzip, as Docker
+// does), so that digests equal skopeo's; layerInfosForCopy says what each layer really is.
 import { Readable, addAbortSignal } from "node:stream";
 import { sha256 } from "../../src/digest.js";
 import { NotFoundError } from "../../src/errors.js";
-import { DOCKER_CONFIG, DOCKER_MANIFEST } from "../../src/manifest/media-types.js";
+import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST } from "../../src/manifest/media-types.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { openArchiveInput, readRange, type ArchiveInput } from "./archive-input.js";
 import { loadArchiveImage, type ArchiveImage, type ArchiveLayer } from "./archive-image.js";
@@ -27,7 +29,7 @@ export class DockerArchiveSource implements ImageSource {
       schemaVersion: 2,
       mediaType: DOCKER_MANIFEST,
       config: { mediaType: DOCKER_CONFIG, size: image.configBytes.length, digest: image.configDigest },
-      layers: image.layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest })),
+      layers: image.layers.map((l) => ({ mediaType: DOCKER_LAYER_GZIP, size: l.size, digest: l.digest })),
     };
     this.manifestBytes = Buffer.from(JSON.stringify(manifest));
     this.manifestDigest = sha256(this.manifestBytes);
@@ -46,6 +48,11 @@ export class DockerArchiveSource implements ImageSource {
     }
   }
 
+  /** The repository the reference named (skopeo inspect's "Name"). */
+  get dockerName(): string | undefined {
+    return this.reference.named?.name;
+  }
+
   /** The RepoTags of the chosen image, as stored in manifest.json. */
   get repoTags(): readonly string[] {
     return this.image.repoTags;
@@ -56,6 +63,12 @@ export class DockerArchiveSource implements ImageSource {
       throw new NotFoundError(`${this.reference.toString()}: no manifest ${instance} (a docker-archive image has one manifest, ${this.manifestDigest})`);
     }
     return { bytes: this.manifestBytes, mediaType: DOCKER_MANIFEST };
+  }
+
+  /** The layers as they are in the archive: a plain tar is typed diff.tar (the manifest says diff.tar.gzip). */
+  async layerInfosForCopy(instance?: Digest): Promise<BlobInfo[] | undefined> {
+    if (instance !== undefined && instance !== this.manifestDigest) return undefined;
+    return this.image.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, compression: l.compression }));
   }
 
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {

@@ -32,6 +32,8 @@ export class TarIndex {
     /** How errors name the archive (the user's path, not a spool file). */
     readonly label: string,
     private readonly entries: Map<string, TarEntry>,
+    /** Where the archive ended without its end-of-archive blocks (a missing entry may mean it was cut short); undefined when it had them. */
+    readonly unmarkedEnd: number | undefined,
   ) {}
 
   /** Scans `path`; `label` names the archive in errors. */
@@ -44,7 +46,8 @@ export class TarIndex {
     }
     try {
       const { size } = await fh.stat();
-      return new TarIndex(path, label, await scanEntries(fh, size, label));
+      const { entries, unmarkedEnd } = await scanEntries(fh, size, label);
+      return new TarIndex(path, label, entries, unmarkedEnd);
     } catch (err) {
       throw describeFsError(err, label);
     } finally {
@@ -113,22 +116,26 @@ interface Pending {
   size?: number;
 }
 
-async function scanEntries(fh: FileHandle, fileSize: number, label: string): Promise<Map<string, TarEntry>> {
+async function scanEntries(fh: FileHandle, fileSize: number, label: string): Promise<{ entries: Map<string, TarEntry>; unmarkedEnd?: number }> {
   const entries = new Map<string, TarEntry>();
   const corrupt = (offset: number, why: string): CorruptInputError =>
     new CorruptInputError(`${label}: ${why} at offset ${offset}`);
   let pending: Pending = {};
   let offset = 0;
   while (true) {
+    const pendingHeader = pending.path !== undefined || pending.size !== undefined || pending.linkpath !== undefined;
+    // No end-of-archive blocks (or the last entry's padding missing) while every entry is whole:
+    // skopeo, podman and GNU tar read it, so do we.
+    if (offset >= fileSize && !pendingHeader) return { entries, unmarkedEnd: fileSize };
     if (offset + BLOCK > fileSize) {
-      throw corrupt(offset, offset === fileSize ? "truncated archive: no end-of-archive marker" : "truncated archive: partial header");
+      throw corrupt(offset, offset >= fileSize ? "truncated archive: extended header not followed by an entry" : "truncated archive: partial header");
     }
     const block = await readExactly(fh, offset, BLOCK, label);
     if (isZeroBlock(block)) {
       if (pending.path !== undefined || pending.size !== undefined || pending.linkpath !== undefined) {
         throw corrupt(offset, "extended header not followed by an entry");
       }
-      return entries;
+      return { entries };
     }
     let header;
     try {

@@ -4,6 +4,8 @@ import { mkdir, readdir, realpath, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
+import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { isDigest, sha256 } from "../../src/digest.js";
 import { NotFoundError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../../src/manifest/media-types.js";
@@ -35,6 +37,8 @@ import type { OciReference } from "./reference.js";
 const LOCK_FILE = `${INDEX_FILE}.lock`;
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 /** Names a concurrent writer may have put in a layout it is creating: not "someone else's files". */
+/** `.imgcopy-blob-PID-xxxx`, as blob-writer.ts names its temp files. */
+const STALE_BLOB_TEMP_RE = /^\.imgcopy-blob-([0-9]+)-/;
 const TRANSIENT_NAME_RE = /^(\.oci-layout\.tmp-|\.index\.json\.tmp-|\.imgcopy-blob-|index\.json\.lock$)/;
 
 export class OciLayoutDestination implements ImageDestination {
@@ -61,6 +65,7 @@ export class OciLayoutDestination implements ImageDestination {
     const layoutPath = await realpath(ref.resolvedPath).catch(() => ref.resolvedPath);
     const dest = new OciLayoutDestination(ref, layoutPath, ctx);
     let hasLayout = false;
+    await requireParentDirectory(layoutPath, what);
     try {
       const st = await stat(layoutPath).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "ENOENT") return undefined;
@@ -74,8 +79,20 @@ export class OciLayoutDestination implements ImageDestination {
           throw new UnsupportedError(`${what}: ${layoutPath} is not empty and is not an OCI image layout (no oci-layout file); refusing to write into it`);
         }
         if (hasLayout) await readIndexFile(layoutPath, what); // a corrupt index.json fails now, not after the copy
+        // Blob temp files of a killed writer (see src/stale-temp.ts) go before this copy adds its own.
+        if (hasLayout) await removeStaleTempEntries(layoutPath, STALE_BLOB_TEMP_RE);
       } else {
-        dest.createdRoot = await mkdir(layoutPath, { recursive: true });
+        // Not recursive: the parent exists, and Node's recursive mkdir never ends where the file
+        // system refuses new entries (/proc).
+        // EEXIST: another writer made it just now; then it is not ours to remove.
+        const made = await mkdir(layoutPath).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code === "EEXIST") return false;
+            throw cannotCreateIn(err, dirname(layoutPath), what);
+          },
+        );
+        if (made) dest.createdRoot = layoutPath;
       }
       if (!hasLayout) {
         await writeFileAtomic(join(layoutPath, OCI_LAYOUT_FILE), LAYOUT_VERSION_JSON);

@@ -26,15 +26,16 @@ export class OciLayoutSource implements ImageSource {
     private readonly manifest: ManifestBlob,
   ) {}
 
-  static async open(ref: OciReference, _ctx: SystemContext): Promise<OciLayoutSource> {
+  static async open(ref: OciReference, ctx: SystemContext): Promise<OciLayoutSource> {
     const what = ref.toString();
     const layoutPath = ref.resolvedPath;
     await checkLayoutDirectory(layoutPath, what);
-    if (!(await hasLayoutFile(layoutPath, what))) {
-      throw new NotFoundError(`${what}: ${layoutPath} is not an OCI image layout (it has no oci-layout file)`);
-    }
+    const hasLayout = await hasLayoutFile(layoutPath, what);
     const index = await readIndexFile(layoutPath, what);
+    if (!hasLayout && !index) throw new NotFoundError(`${what}: ${layoutPath} is not an OCI image layout (it has no oci-layout file)`);
     if (!index) throw new NotFoundError(`${what}: ${join(layoutPath, INDEX_FILE)}: no such file`);
+    // skopeo reads a layout whose oci-layout file is missing (some tools forget it): so do we, but say so.
+    if (!hasLayout) ctx.warn?.(`${what}: ${layoutPath} has no oci-layout file; reading it as an OCI image layout anyway (as skopeo does)`);
     const entry = selectEntry(index, { refName: ref.refName, sourceIndex: ref.sourceIndex }, what);
     const bytes = await readVerifiedManifest(layoutPath, entry.digest, entry.size, what);
     const mediaType = typeof entry.mediaType === "string" && entry.mediaType !== "" ? entry.mediaType : guessManifestMediaType(parseJson(bytes, `${what}: manifest ${entry.digest}`));

@@ -46,6 +46,7 @@ export function ignoredAnnotationWarning(args: CopyArgs, src: ImageReference, wr
 
 /** Refuses, before anything is copied, a --digestfile whose folder is missing or not writable (one usage line). */
 export async function checkDigestfile(path: string): Promise<void> {
+  if (path === "") throw new UsageError("--digestfile needs a file name");
   const abs = resolve(path);
   const dir = dirname(abs);
   const dirStat = await stat(dir).catch(() => undefined);

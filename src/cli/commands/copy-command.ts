@@ -50,7 +50,14 @@ async function runCopy(args: CopyArgs): Promise<void> {
     const annotation = ignoredAnnotationWarning(args, src, result.mediaType);
     if (annotation) warn(annotation);
     if (args.digestfile !== undefined) await writeFileAtomic(args.digestfile, result.manifestDigest);
+    // A signal that came during the final write (the destination's commit, which is not cut short
+    // halfway): the image is there, complete; say so, and still exit with the signal's code.
+    const late = interrupt.received();
+    if (late) {
+      throw new InterruptedError(late, { detail: ` while the image was being written: the copy to ${dest.toString()} was already committed and is complete` });
+    }
   } catch (err) {
+    if (err instanceof InterruptedError) throw err; // the late signal above: progress is finished already
     progress.finish();
     const sig = interrupt.received();
     if (sig) throw new InterruptedError(sig, { cause: err });

@@ -121,7 +121,13 @@ function commitOptionsFrom(args: CopyArgs): CommitOptions {
   if (args.author !== undefined) c.author = args.author;
   if (args.message !== undefined) c.message = args.message;
   if (args.omitHistory) c.omitHistory = true;
-  if (args.timestamp !== undefined) c.timestamp = new Date(nonNegative(args.timestamp, "--timestamp") * 1000);
+  if (args.timestamp !== undefined) {
+    // buildah commit --timestamp takes whole seconds; a fraction would silently become another time.
+    if (Number.isFinite(args.timestamp) && !Number.isInteger(args.timestamp)) {
+      throw new UsageError(`--timestamp needs whole seconds since the epoch, not ${args.timestamp}`);
+    }
+    c.timestamp = new Date(nonNegative(args.timestamp, "--timestamp") * 1000);
+  }
   if (args.annotation?.length) c.annotations = parseKeyValues(args.annotation, "--annotation");
   if (args.change?.length) c.changes = [...args.change];
   if (args.includeVolumes) c.includeVolumes = true;

@@ -265,7 +265,7 @@ describe("container-copy source: errors, images and list (vfs)", () => {
 
   it("takes the store from the SystemContext when the reference has no bracket", async () => {
     const src = await containersStorageTransport
-      .parseReference("base:1")
+      .parseReference("localhost/base:1")
       .newImageSource({ storageRoot: store.graphRoot, storageRunRoot: store.runRoot, storageDriver: "vfs" });
     try {
       assert.equal((await manifestOf(src)).config.digest, `sha256:${base.id}`);

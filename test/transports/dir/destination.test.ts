@@ -104,8 +104,11 @@ test("close without commit leaves PATH exactly as before", async () => {
   assert.ok(written.length >= 3, "the abandoned copy wrote its blobs");
   assert.deepEqual(await snapshotTree(out), before);
   const never = join(fresh(), "a", "b");
-  await copyImage(dir2, never, { noCommit: true });
-  await assert.rejects(stat(join(never, "..", "..")), { code: "ENOENT" }, "parents made for the temp dir are removed");
+  await assert.rejects(copyImage(dir2, never, { noCommit: true }), /directory .*\/a does not exist/, "a missing parent is refused, as skopeo does");
+  await assert.rejects(stat(join(never, "..")), { code: "ENOENT" }, "no parent is made");
+  const fresh2 = fresh();
+  await copyImage(dir2, fresh2, { noCommit: true });
+  await assert.rejects(stat(fresh2), { code: "ENOENT" }, "an image directory this copy would have made is not left");
   assert.deepEqual(await leftovers(), []);
 });
 

@@ -65,7 +65,8 @@ describe("docker-archive source", () => {
     try {
       const img = await checkSourceImage(src);
       assert.deepEqual(img.manifest.layers.map((l) => l.digest), diffIds, "layer digests computed by hashing");
-      assert.ok(img.manifest.layers.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar"));
+      const infos = (await src.layerInfosForCopy!())!;
+      assert.ok(infos.every((l) => l.mediaType === "application/vnd.docker.image.rootfs.diff.tar" && l.compression === "none"), "copied as plain tars");
     } finally {
       await src.close();
     }
@@ -179,5 +180,42 @@ describe("docker-archive source", () => {
       assert.equal(await exited, 0);
       assert.ok((await readFile(got)).equals(await readFile(expected)), `same image through a ${viaShellPipe ? "pipe" : "socket"}`);
     }
+  });
+
+  it("reads an archive without its end-of-archive blocks when every entry is whole (skopeo, podman and GNU tar do)", async () => {
+    const bare = join(fx.dir, "no-eof.tar");
+    // The end of the last entry's padded content: where the two zero blocks begin.
+    const nuls = /^block (\d+): \*\* Block of NULs \*\*$/m.exec((await run("tar", ["-tR", "-f", fx.archive2])).stdout);
+    const end = Number(nuls![1]) * 512;
+    await writeFile(bare, await readFile(fx.archive2));
+    await truncate(bare, Number(end));
+    assert.ok((await stat(bare)).size < (await stat(fx.archive2)).size, "the zero blocks are gone");
+    await run("skopeo", ["inspect", `docker-archive:${bare}`]);
+    const src = await open(bare);
+    try {
+      assert.deepEqual((await checkSourceImage(src)).manifest.layers.map((l) => l.digest), diffIds);
+    } finally {
+      await src.close();
+    }
+    // An entry cut short is still refused.
+    await truncate(bare, Number(end) - 700);
+    await assert.rejects(open(bare), /truncated archive/);
+  });
+
+  it("reads a gzipped docker save archive (as podman load does); another compression is named", async () => {
+    const gz = join(fx.dir, "x2.tar.gz");
+    await run("sh", ["-c", 'gzip -c "$1" > "$2"', "sh", fx.archive2, gz]);
+    const src = await open(gz);
+    try {
+      assert.deepEqual((await checkSourceImage(src)).manifest.layers.map((l) => l.digest), diffIds);
+    } finally {
+      await src.close();
+    }
+    const xz = join(fx.dir, "x2.tar.xz");
+    await run("sh", ["-c", 'xz -c "$1" > "$2"', "sh", fx.archive2, xz]);
+    await assert.rejects(open(xz), (err: Error) => {
+      assert.equal(err.message, `docker-archive:${xz}: the archive is xz-compressed; decompress it first (xz -d)`);
+      return true;
+    });
   });
 });

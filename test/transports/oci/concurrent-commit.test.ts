@@ -72,7 +72,7 @@ test("writers in separate processes committing at once into one layout all keep 
 });
 
 test("writers racing to create a new layout all keep their tags", async () => {
-  const dest = join(fx.dir, "new", "layout");
+  const dest = join(fx.dir, "new-layout");
   const tags = Array.from({ length: 5 }, (_, i) => `w${i}`);
   await raceWriters(dest, tags);
   assert.deepEqual(await tagsOf(dest), tags);

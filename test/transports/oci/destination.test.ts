@@ -121,9 +121,10 @@ test("close without commit leaves an existing layout byte-identical", async () =
 });
 
 test("close without commit removes a layout this copy created", async () => {
-  const out = join(fresh(), "nested", "layout");
+  const out = fresh();
   await copyImage(src2, `${out}:t`, { noCommit: true });
-  await assert.rejects(stat(join(out, "..", "..")), { code: "ENOENT" });
+  await assert.rejects(stat(out), { code: "ENOENT" });
+  await assert.rejects(copyImage(src2, `${join(fresh(), "nested", "layout")}:t`, { noCommit: true }), /nested does not exist/, "a missing parent is refused");
 });
 
 test("putBlob: digest and size are checked, placeholders are computed, hostile digests refused", async () => {

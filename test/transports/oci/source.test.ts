@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
@@ -123,4 +123,19 @@ test("an index referenced from index.json is the top-level manifest; its members
   const child = await src.getManifest(member.digest);
   assert.equal(child.mediaType, OCI_MANIFEST);
   assert.equal(sha256Hex(child.bytes), member.digest.slice("sha256:".length));
+});
+
+test("a layout without its oci-layout file is read, with a warning, as skopeo reads it", async () => {
+  const bare = join(fx.dir, "no-oci-layout");
+  await run("cp", ["-a", single.replace(/:[^/]*$/, ""), bare]);
+  await rm(join(bare, "oci-layout"));
+  await run("skopeo", ["inspect", `oci:${bare}`]); // skopeo reads it
+  const warnings: string[] = [];
+  const src = await ociTransport.parseReference(bare).newImageSource({ warn: (m) => warnings.push(m) });
+  try {
+    assert.ok((await src.getManifest()).bytes.length > 0);
+  } finally {
+    await src.close();
+  }
+  assert.deepEqual(warnings, [`oci:${bare}: ${bare} has no oci-layout file; reading it as an OCI image layout anyway (as skopeo does)`]);
 });

@@ -1,18 +1,28 @@
-// Finding what a reference names in a store: a container (name, full id, unique id prefix), else
-// an image (name as podman normalises it, id, unique id prefix, NAME@DIGEST).
+// Finding what a reference names in a store. container-copy: a container first (name, full id,
+// unique id prefix), else an image (name as podman normalises it, id, unique id prefix, NAME@DIGEST,
+// the @ID forms). containers-storage: images only, as containers/image resolves them.
 import { BadReferenceError, NotFoundError } from "../../../src/errors.js";
 import type { ContainerRecord, ImageRecord } from "./record-types.js";
 import type { Located, StoreRecords } from "./records.js";
+import { resolveStorageImage } from "./resolve-storage-image.js";
 
 export type ResolvedTarget =
   | { kind: "container"; container: Located<ContainerRecord>; image: Located<ImageRecord> | undefined }
-  | { kind: "image"; image: Located<ImageRecord> };
+  | {
+      kind: "image";
+      image: Located<ImageRecord>;
+      /** The big-data key of the manifest to serve first, when the reference decides it. */
+      manifestKey?: string;
+      /** The repository the reference named, as skopeo inspect prints it in "Name". */
+      dockerName?: string;
+    };
 
 const HEX_RE = /^[0-9a-f]+$/;
 const DIGEST_SUFFIX_RE = /^(.*)@(sha256:[0-9a-f]{64})$/;
 
-/** Resolves `nameOrId` in the store; `storeName` names the store in errors. */
-export function resolveTarget(records: StoreRecords, nameOrId: string, storeName: string): ResolvedTarget {
+/** Resolves `nameOrId` in the store for transport `transportName`; `storeName` names the store in errors. */
+export function resolveTarget(records: StoreRecords, nameOrId: string, storeName: string, transportName = "container-copy"): ResolvedTarget {
+  if (transportName === "containers-storage") return { kind: "image", ...resolveStorageImage(records, nameOrId, storeName) };
   const container = findContainer(records.containers, nameOrId, storeName);
   if (container) {
     const imageId = container.record.image;
@@ -21,7 +31,14 @@ export function resolveTarget(records: StoreRecords, nameOrId: string, storeName
   }
   const image = findImage(records.images, nameOrId, storeName);
   if (image) return { kind: "image", image };
-  throw new NotFoundError(`no container or image "${nameOrId}" in store ${storeName}`);
+  // The @ID forms of containers-transports(5) ("@ID", "NAME@ID") name images the way skopeo reads them.
+  const missing = new NotFoundError(`no container or image "${nameOrId}" in store ${storeName}`);
+  if (!nameOrId.includes("@")) throw missing;
+  try {
+    return { kind: "image", ...resolveStorageImage(records, nameOrId, storeName) };
+  } catch {
+    throw missing;
+  }
 }
 
 export function findContainer(

@@ -48,6 +48,21 @@ export interface SystemContext {
   signal?: AbortSignal;
   /** Called with one-line warnings a user should see (stderr in the CLI). */
   warn?: (message: string) => void;
+  /** docker://: credentials given on the command line (--creds/--src-creds/--dest-creds, --username/--password). Never sent to mirrors. */
+  dockerAuth?: { username: string; password: string };
+  /** docker://: a bearer token given on the command line (--registry-token). */
+  dockerBearerToken?: string;
+  /** --authfile (the CLI also takes REGISTRY_AUTH_FILE from env when not given). */
+  authFilePath?: string;
+  /** --cert-dir / --src-cert-dir / --dest-cert-dir. */
+  dockerCertPath?: string;
+  /** --tls-verify=false (and --src-/--dest-): skip verification and allow plain HTTP. undefined = registries.conf decides. */
+  dockerInsecureSkipTLSVerify?: boolean;
+  /** registries.conf to read instead of the system's (REGISTRIES_CONFIG_PATH). */
+  registriesConfPath?: string;
+  /** Whole-operation retries (--retry-times, --retry-delay seconds). */
+  retryTimes?: number;
+  retryDelayMs?: number;
 }
 
 export interface CommitOptions {

@@ -63,6 +63,8 @@ export interface SystemContext {
   /** Whole-operation retries (--retry-times, --retry-delay seconds). */
   retryTimes?: number;
   retryDelayMs?: number;
+  /** docker://: a connection without headers or body bytes for this long fails (then may be retried); default 120 s. */
+  dockerStallTimeoutMs?: number;
 }
 
 export interface CommitOptions {

@@ -1,0 +1,122 @@
+// Pushing one blob: HEAD (already there?), cross-repository mount, or POST → one streaming PATCH →
+// PUT ?digest= with the digest hashed on the way, so a layer whose digest is unknown streams once.
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { DigestingStream } from "../../src/digest.js";
+import { DigestMismatchError, NetworkError } from "../../src/errors.js";
+import type { Digest } from "../../src/types.js";
+import { pullScope, pushScope } from "./endpoints.js";
+import type { RegistryClient } from "./registry-client.js";
+import { explainNetworkError } from "./registry-errors.js";
+
+export interface UploadTarget {
+  client: RegistryClient;
+  repository: string;
+  what: string;
+  signal?: AbortSignal | undefined;
+}
+
+/** The blob's size when the repository has it, else undefined. */
+export async function headBlob(t: UploadTarget, digest: Digest): Promise<number | undefined> {
+  const res = await t.client.send({
+    method: "HEAD",
+    url: `/v2/${t.repository}/blobs/${digest}`,
+    scopes: [pushScope(t.repository)],
+    expect: [200, 404],
+    what: `${t.what}: blob ${digest}`,
+    signal: t.signal,
+    followRedirects: true,
+  });
+  await res.body.dump().catch(() => undefined);
+  if (res.status !== 200) return undefined;
+  const size = Number(res.headers["content-length"]);
+  return Number.isSafeInteger(size) ? size : -1;
+}
+
+/** Mounts `digest` from `from` (same registry); true when mounted, false when the registry opened an upload instead (cancelled). */
+export async function mountBlob(t: UploadTarget, digest: Digest, from: string): Promise<boolean> {
+  const res = await t.client.send({
+    method: "POST",
+    url: `/v2/${t.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+    scopes: [pushScope(t.repository), pullScope(from)],
+    expect: [201, 202],
+    what: `${t.what}: mounting blob ${digest} from ${from}`,
+    signal: t.signal,
+  });
+  await res.body.dump().catch(() => undefined);
+  if (res.status === 201) return true;
+  const location = res.headers.location;
+  if (typeof location === "string") await cancelUpload(t, location);
+  return false;
+}
+
+/**
+ * Streams `stream` into the repository; `expected` (when the digest is known) must match what was
+ * hashed. Returns the digest and size sent. A failure cancels the upload session.
+ */
+export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Digest | undefined): Promise<{ digest: Digest; size: number }> {
+  const scopes = [pushScope(t.repository)];
+  const label = `${t.what}: uploading blob ${expected ?? "(digest computed while sending)"}`;
+  const started = await t.client.send({ method: "POST", url: `/v2/${t.repository}/blobs/uploads/`, scopes, expect: [202], what: label, signal: t.signal });
+  await started.body.dump().catch(() => undefined);
+  let location = locationOf(started.headers.location, label);
+  const hasher = new DigestingStream();
+  try {
+    const body = hasher;
+    const sending = t.client.send({
+      method: "PATCH",
+      url: location,
+      headers: { "content-type": "application/octet-stream" },
+      body,
+      scopes,
+      expect: [202],
+      what: label,
+      signal: t.signal,
+    });
+    // The pipeline feeds the hasher; the PATCH reads it. Either failing stops both.
+    const feeding = pipeline(stream, hasher).catch((err: unknown) => {
+      throw explainNetworkError(err, label, t.client.endpoint);
+    });
+    const [patched, fed] = await Promise.allSettled([sending, feeding]);
+    if (fed.status === "rejected") throw fed.reason;
+    if (patched.status === "rejected") throw patched.reason;
+    await patched.value.body.dump().catch(() => undefined);
+    location = locationOf(patched.value.headers.location, label);
+    const digest = hasher.digest();
+    if (expected !== undefined && digest !== expected) throw new DigestMismatchError(label, expected, digest);
+    const url = t.client.resolve(location);
+    url.searchParams.set("digest", digest);
+    const done = await t.client.send({ method: "PUT", url, scopes, expect: [201, 204], what: label, signal: t.signal });
+    await done.body.dump().catch(() => undefined);
+    const stored = done.headers["docker-content-digest"];
+    if (typeof stored === "string" && stored !== "" && stored !== digest) throw new DigestMismatchError(`${label} as stored by the registry`, digest, stored);
+    return { digest, size: hasher.size };
+  } catch (err) {
+    stream.destroy();
+    hasher.destroy();
+    await cancelUpload(t, location);
+    throw err;
+  }
+}
+
+/** DELETE an upload session; best effort (the registry expires abandoned uploads anyway). */
+async function cancelUpload(t: UploadTarget, location: string): Promise<void> {
+  try {
+    const res = await t.client.send({
+      method: "DELETE",
+      url: location,
+      scopes: [pushScope(t.repository)],
+      expect: [204, 200, 202, 404, 405],
+      what: `${t.what}: cancelling an upload`,
+    });
+    await res.body.dump().catch(() => undefined);
+  } catch {
+    // the upload expires on the registry's side
+  }
+}
+
+function locationOf(header: string | string[] | undefined, label: string): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) throw new NetworkError(`${label}: the registry did not say where to upload (no Location header)`, { retryable: false });
+  return value;
+}

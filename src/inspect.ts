@@ -14,6 +14,8 @@ export interface InspectOptions {
   raw?: boolean;
   /** The image config instead of the summary. */
   config?: boolean;
+  /** Registry sources: list the repository's tags as RepoTags (default true; skopeo's --no-tags turns it off). */
+  tags?: boolean;
 }
 
 /** JSON to print (indented), or bytes to print as they are. */
@@ -46,7 +48,10 @@ export async function inspectImage(ref: ImageReference, opts: InspectOptions = {
     if (opts.config) {
       return opts.raw ? { kind: "bytes", bytes: configBytes } : { kind: "json", value: parseJsonObject(configBytes, `config of ${name}`) };
     }
-    return { kind: "json", value: summarize(top, manifest, configBytes, name) };
+    const summary = summarize(top, manifest, configBytes, name);
+    if (source.repositoryName === undefined) return { kind: "json", value: summary };
+    const repoTags = opts.tags !== false && source.listTags ? await source.listTags(opts.ctx?.signal) : [];
+    return { kind: "json", value: { Name: source.repositoryName, ...summary, RepoTags: repoTags } };
   } finally {
     await source.close();
   }

@@ -90,6 +90,14 @@ export interface ImageTransport {
    * of a store. `location` is the text after "name:", possibly empty.
    */
   list?(location: string, ctx: SystemContext): Promise<ListedItem[]>;
+  /** Optional, registry-like transports: a repository's tags (`imgcopy list-tags NAME:REPOSITORY`). */
+  listTags?(location: string, ctx: SystemContext): Promise<RepositoryTags>;
+}
+
+/** What `imgcopy list-tags` prints, spelled as skopeo list-tags prints it. */
+export interface RepositoryTags {
+  Repository: string;
+  Tags: string[];
 }
 
 export interface ListedItem {
@@ -133,6 +141,10 @@ export interface ImageSource {
    * A source that only learns its layers' digests while producing them marks them `placeholder`.
    */
   layerInfosForCopy?(instance?: Digest): Promise<BlobInfo[] | undefined>;
+  /** Registry-like sources: the repository's name as skopeo inspect prints it ("host/repo"). */
+  readonly repositoryName?: string;
+  /** Registry-like sources: the repository's tags (skopeo inspect's RepoTags). */
+  listTags?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;
 }
 

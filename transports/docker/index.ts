@@ -2,5 +2,5 @@
 import { dockerTransport } from "./reference.js";
 
 export { DockerReference, parseDockerReference, parseRepositoryLocation } from "./reference.js";
-export { listRepositoryTags, type RepositoryTags } from "./tags-list.js";
+export { listRepositoryTags } from "./tags-list.js";
 export default dockerTransport;

@@ -129,4 +129,5 @@ export const dockerTransport: ImageTransport = {
   name: "docker",
   parseReference: parseDockerReference,
   list: async (location, ctx) => (await import("./tags-list.js")).listRepository(location, ctx),
+  listTags: async (location, ctx) => (await import("./tags-list.js")).listRepositoryTags(location, ctx),
 };

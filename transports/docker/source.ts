@@ -10,6 +10,7 @@ import { connectEndpoint, endpointsFor, pullScope, type Endpoint } from "./endpo
 import { noteBlobLocation } from "./known-blobs.js";
 import type { DockerReference } from "./reference.js";
 import { readCappedBytes, type RegistryClient } from "./registry-client.js";
+import { fetchTags } from "./tags-list.js";
 
 /** Manifests larger than this are refused (containers/image's limit). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -40,6 +41,14 @@ export class DockerImageSource implements ImageSource {
       }
     }
     throw firstError;
+  }
+
+  get repositoryName(): string {
+    return this.reference.name;
+  }
+
+  async listTags(signal?: AbortSignal): Promise<string[]> {
+    return fetchTags(this.client, this.repository, `${this.reference.toString()}: tags`, signal);
   }
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {

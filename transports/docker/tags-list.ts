@@ -1,45 +1,44 @@
 // A repository's tags (GET /v2/REPO/tags/list), following the Link header from page to page.
 import { CorruptInputError } from "../../src/errors.js";
-import type { ListedItem, SystemContext } from "../../src/types.js";
+import type { ListedItem, RepositoryTags, SystemContext } from "../../src/types.js";
 import { connectEndpoint, endpointsFor, pullScope } from "./endpoints.js";
 import { parseRepositoryLocation } from "./reference.js";
-import { readCapped } from "./registry-client.js";
+import { readCapped, type RegistryClient } from "./registry-client.js";
 
 const PAGE_SIZE = 1000;
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;
 
-export interface RepositoryTags {
-  /** HOST[:PORT]/REPO, as skopeo list-tags prints it. */
-  Repository: string;
-  Tags: string[];
-}
 
 /** The tags of the repository `location` names ("//HOST/REPO", a tag or digest there is an error). */
 export async function listRepositoryTags(location: string, ctx: SystemContext): Promise<RepositoryTags> {
   const ref = parseRepositoryLocation(location);
   const [endpoint] = (await endpointsFor(ref, ctx, true)).slice(-1);
   const client = await connectEndpoint(ref, endpoint!, ctx);
-  const what = `docker://${ref.name}: tags`;
-  const tags: string[] = [];
   try {
-    let next: URL | undefined = client.resolve(`/v2/${endpoint!.repository}/tags/list?n=${PAGE_SIZE}`);
-    for (let page = 0; next && page < MAX_PAGES; page++) {
-      const res = await client.send({ method: "GET", url: next, scopes: [pullScope(endpoint!.repository)], expect: [200], what, signal: ctx.signal });
-      const text = await readCapped(res.body, MAX_PAGE_BYTES);
-      let parsed: { tags?: unknown };
-      try {
-        parsed = JSON.parse(text) as { tags?: unknown };
-      } catch (err) {
-        throw new CorruptInputError(`${what}: the registry's answer is not JSON (${(err as Error).message})`);
-      }
-      if (Array.isArray(parsed.tags)) tags.push(...parsed.tags.filter((t): t is string => typeof t === "string"));
-      next = nextPage(res.headers.link, next);
-    }
+    return { Repository: ref.name, Tags: await fetchTags(client, endpoint!.repository, `docker://${ref.name}: tags`, ctx.signal) };
   } finally {
     await client.close();
   }
-  return { Repository: ref.name, Tags: tags };
+}
+
+/** Every page of GET /v2/REPO/tags/list. */
+export async function fetchTags(client: RegistryClient, repository: string, what: string, signal?: AbortSignal): Promise<string[]> {
+  const tags: string[] = [];
+  let next: URL | undefined = client.resolve(`/v2/${repository}/tags/list?n=${PAGE_SIZE}`);
+  for (let page = 0; next && page < MAX_PAGES; page++) {
+    const res = await client.send({ method: "GET", url: next, scopes: [pullScope(repository)], expect: [200], what, signal });
+    const text = await readCapped(res.body, MAX_PAGE_BYTES);
+    let parsed: { tags?: unknown };
+    try {
+      parsed = JSON.parse(text) as { tags?: unknown };
+    } catch (err) {
+      throw new CorruptInputError(`${what}: the registry's answer is not JSON (${(err as Error).message})`);
+    }
+    if (Array.isArray(parsed.tags)) tags.push(...parsed.tags.filter((t): t is string => typeof t === "string"));
+    next = nextPage(res.headers.link, next);
+  }
+  return tags;
 }
 
 /** The URL of `Link: <URL>; rel="next"`, resolved against the page it came with. */

@@ -5,7 +5,7 @@ import type { SystemContext } from "../../src/types.js";
 import type { DockerReference } from "./reference.js";
 import { registryEndpointHost } from "./reference.js";
 import { RegistryClient } from "./registry-client.js";
-import { planRegistry, type RegistryEndpoint } from "./interim-auth.js";
+import { planRegistry, type RegistryEndpoint } from "./registries-conf.js";
 
 export interface Endpoint {
   /** HOST[:PORT] requests go to. */
@@ -18,7 +18,8 @@ export interface Endpoint {
 
 /** The endpoints to try, in order: pull mirrors (pulls only), then the primary location. */
 export async function endpointsFor(ref: DockerReference, ctx: SystemContext, forPull: boolean): Promise<Endpoint[]> {
-  const plan = await planRegistry(ref.name, ctx);
+  // With the tag or digest: registries.conf mirrors may be for digest pulls only, or tag pulls only.
+  const plan = await planRegistry(ref.toString().slice("docker://".length), ctx);
   if (plan.blocked) throw new UnsupportedError(`${ref.toString()}: registry ${ref.registry} is blocked in registries.conf`);
   const mirrors = forPull ? plan.pullMirrors.map((m) => endpointOf(m, ref, true)) : [];
   return [...mirrors, endpointOf(plan.primary, ref, false)];

@@ -6,10 +6,10 @@ import { Agent, request } from "undici";
 import { isImgcopyError } from "../../src/errors.js";
 import type { SystemContext } from "../../src/types.js";
 import { findCredentials, type RegistryCredentials } from "./auth/credentials.js";
-import { RegistryAuthenticator, type TokenRequester } from "./interim-auth.js";
+import { RegistryAuthenticator, type TokenRequester } from "./auth/registry-authenticator.js";
 import { errorForStatus, explainNetworkError, isRetryable, RETRYABLE_STATUSES } from "./registry-errors.js";
 import { backoffMs, retryPolicyFrom, sleep, THROTTLE_ATTEMPTS, throttleDelayMs, type RetryPolicy } from "./retry-policy.js";
-import { registryTls } from "./interim-auth.js";
+import { registryTls } from "./tls/tls-config.js";
 
 /** A stalled connection fails after this long without headers or body bytes (skopeo#2309). */
 export const DEFAULT_STALL_TIMEOUT_MS = 120_000;

@@ -73,11 +73,11 @@ export function explainNetworkError(err: unknown, what: string, host: string): u
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   if (e?.name === "AbortError" || e?.code === "ABORT_ERR") return err;
   const code = e?.code ?? e?.cause?.code;
-  if (code && code.startsWith("ERR_TLS") || /certificate|self[- ]signed|SSL|TLS/i.test(`${code ?? ""} ${e?.message ?? ""}`)) {
-    return new NetworkError(`${what}: TLS with ${host} failed: ${e?.message ?? code} (give its CA with --cert-dir, or --tls-verify=false)`, {
-      cause: err,
-      retryable: false,
-    });
+  const tlsText = `${code ?? ""} ${e?.message ?? ""}`;
+  if (/^ERR_(TLS|SSL)_|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_|ERR_OSSL)/.test(code ?? "") || /certificate|SSL routines/i.test(tlsText)) {
+    const reason = code && /^ERR_SSL_/.test(code) ? code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ") : (e?.message ?? code ?? "").split(":")[0];
+    const hint = /wrong version number/i.test(tlsText) ? "it may speak plain HTTP: use --tls-verify=false" : "give its CA with --cert-dir, or use --tls-verify=false";
+    return new NetworkError(`${what}: TLS with ${host} failed: ${reason} (${hint})`, { cause: err, retryable: false });
   }
   const reason = code && NETWORK_CODES[code] ? `${NETWORK_CODES[code]} (${code})` : (e?.message ?? String(err));
   return new NetworkError(`${what}: ${host}: ${reason}`, { cause: err, retryable: true });

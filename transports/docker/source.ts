@@ -32,6 +32,7 @@ export class DockerImageSource implements ImageSource {
       try {
         client = await connectEndpoint(ref, endpoint, ctx);
         const top = await fetchManifest(client, endpoint.repository, ref.manifestReference, ref.toString(), ctx.signal);
+        noteManifestBlobs(client.endpoint, endpoint.repository, top.bytes);
         return new DockerImageSource(ref, client, endpoint.repository, top);
       } catch (err) {
         await client?.close();
@@ -53,7 +54,9 @@ export class DockerImageSource implements ImageSource {
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {
     if (instance === undefined) return this.top;
-    return fetchManifest(this.client, this.repository, instance, this.reference.toString());
+    const blob = await fetchManifest(this.client, this.repository, instance, this.reference.toString());
+    noteManifestBlobs(this.client.endpoint, this.repository, blob.bytes);
+    return blob;
   }
 
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {
@@ -125,6 +128,17 @@ export async function fetchManifest(
     throw new UnsupportedError(`${label}: a Docker schema 1 manifest (${mediaType}), which imgcopy does not read; push it again with a current tool`);
   }
   return { bytes, mediaType };
+}
+
+/** A registry that serves a manifest holds its blobs: a push to another repository there may mount them. */
+function noteManifestBlobs(host: string, repository: string, bytes: Uint8Array): void {
+  try {
+    const m = JSON.parse(Buffer.from(bytes).toString("utf8")) as { config?: { digest?: unknown }; layers?: Array<{ digest?: unknown; urls?: unknown }> };
+    const digests = [m.config?.digest, ...(m.layers ?? []).filter((l) => l.urls === undefined).map((l) => l.digest)];
+    for (const d of digests) if (typeof d === "string") noteBlobLocation(host, repository, d);
+  } catch {
+    // not JSON: the engine reports that when it parses the manifest
+  }
 }
 
 function isNotFound(err: unknown): boolean {

@@ -92,6 +92,18 @@ export interface ImageTransport {
   list?(location: string, ctx: SystemContext): Promise<ListedItem[]>;
   /** Optional, registry-like transports: a repository's tags (`imgcopy list-tags NAME:REPOSITORY`). */
   listTags?(location: string, ctx: SystemContext): Promise<RepositoryTags>;
+  /** Optional, registry-like transports: `imgcopy login` / `logout` (check credentials, keep them in the auth file). */
+  readonly logins?: RegistryLogins;
+}
+
+/** What `imgcopy login`/`logout` ask of a registry-like transport. `host` is HOST[:PORT][/NAMESPACE]. */
+export interface RegistryLogins {
+  /** Checks the credentials against the registry, then stores them; returns the auth file written. */
+  login(host: string, credentials: { username: string; password: string }, ctx: SystemContext): Promise<string>;
+  /** Removes the host's stored credentials (every registry's when `host` is undefined); returns the auth file changed. */
+  logout(host: string | undefined, ctx: SystemContext): Promise<string>;
+  /** The user whose credentials are stored for the host (podman login --get-login); a NotFoundError when none. */
+  storedUser(host: string, ctx: SystemContext): Promise<string>;
 }
 
 /** What `imgcopy list-tags` prints, spelled as skopeo list-tags prints it. */

@@ -130,4 +130,10 @@ export const dockerTransport: ImageTransport = {
   parseReference: parseDockerReference,
   list: async (location, ctx) => (await import("./tags-list.js")).listRepository(location, ctx),
   listTags: async (location, ctx) => (await import("./tags-list.js")).listRepositoryTags(location, ctx),
+  // imgcopy login/logout; loaded only when those verbs run.
+  logins: {
+    login: async (host, credentials, ctx) => (await import("./auth/login.js")).dockerLogins.login(host, credentials, ctx),
+    logout: async (host, ctx) => (await import("./auth/login.js")).dockerLogins.logout(host, ctx),
+    storedUser: async (host, ctx) => (await import("./auth/login.js")).dockerLogins.storedUser(host, ctx),
+  },
 };

@@ -8,6 +8,8 @@ import { copyCommand } from "./commands/copy-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { listCommand } from "./commands/list-command.js";
 import { listTagsCommand } from "./commands/list-tags-command.js";
+import { loginCommand } from "./commands/login-command.js";
+import { logoutCommand } from "./commands/logout-command.js";
 import { transportsCommand } from "./commands/transports-command.js";
 import { addGlobalOptions, type GlobalArgs } from "./global-options.js";
 import { versionText } from "./package-version.js";
@@ -25,6 +27,8 @@ export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
     .command(transportsCommand)
     .command(listCommand)
     .command(listTagsCommand)
+    .command(loginCommand)
+    .command(logoutCommand)
     // Our own command and script: yargs' built-in ones fall through to the default command when it may not exit, and know no zsh.
     .command(
       "completion [shell]",
@@ -57,6 +61,7 @@ const NEEDS: Record<string, string> = {
   inspect: "an image reference: imgcopy inspect TRANSPORT:DETAILS",
   list: "a location: imgcopy list TRANSPORT:LOCATION",
   "list-tags": "a repository: imgcopy list-tags docker://HOST/REPO",
+  login: "a registry: imgcopy login HOST[:PORT]",
 };
 
 function missingArgumentText(message: string, verb: string | undefined): string | undefined {

@@ -158,6 +158,22 @@ describe("TLS registry with htpasswd basic auth", () => {
     assert.equal((JSON.parse(found.stdout) as { Digest: string }).Digest, built.digest);
   });
 
+  it("registries.conf: a location rewrite (insecure) reaches the registry, a blocked prefix and a broken file are one line", async () => {
+    const { dir, env } = await caseEnv();
+    const conf = join(dir, "registries.conf");
+    await writeFile(conf, `[[registry]]\nprefix = "alias.example/team"\nlocation = "${registry.host}/team"\ninsecure = true\n\n[[registry]]\nprefix = "${registry.host}/blocked"\nblocked = true\n`);
+    const creds = ["--creds", `${USER}:${PASS}`];
+    const viaAlias = await imgcopy(["inspect", ...creds, "docker://alias.example/team/base:1"], { env });
+    assert.equal(viaAlias.code, 0, viaAlias.stderr);
+    assert.equal((JSON.parse(viaAlias.stdout) as { Digest: string }).Digest, built.digest);
+    expectOneLineFailure(
+      await imgcopy(["inspect", "--cert-dir", certDir, ...creds, `docker://${registry.host}/blocked/x:1`], { env }),
+      /blocked in registries\.conf/,
+    );
+    await writeFile(conf, `[[registry]]\nprefix = "a.example"\ninsecure = maybe\n`);
+    expectOneLineFailure(await imgcopy(["inspect", ...creds, "docker://a.example/x:1"], { env }), new RegExp(`${conf}:3: `));
+  });
+
   describe("credentials from each source", () => {
     const ref = (): string => `docker://${registry.host}/team/base:1`;
     const fileWith = async (path: string, content: unknown): Promise<void> => {

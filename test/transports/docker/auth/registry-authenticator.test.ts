@@ -2,7 +2,7 @@
 // bearer with and without credentials, refresh tokens, caching per scope set, insufficient_scope.
 // (The real registry and token realm are driven in the end-to-end auth tests.)
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
 import { RegistryAuthenticator, type TokenRequester } from "../../../../transports/docker/auth/registry-authenticator.js";
 
 interface Asked {
@@ -118,6 +118,29 @@ describe("RegistryAuthenticator", () => {
     // The fresh token was refused too: nothing more to try.
     assert.equal(await auth.handleUnauthorized(BEARER, [PULL]), true);
     assert.equal(await auth.handleUnauthorized(BEARER, [PULL]), false);
+  });
+
+  it("a cached token is used until expires_in (at least 60 s) runs out, then a new one is fetched", async () => {
+    mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
+    try {
+      let n = 0;
+      const { request, asked } = tokenServer(() => ({ status: 200, body: { token: `t${++n}`, expires_in: n === 1 ? 300 : 5 } }));
+      const auth = new RegistryAuthenticator({ registry: "r", credentials: undefined, request });
+      auth.noteChallenge(401, BEARER);
+      assert.equal(await auth.authorization([PULL]), "Bearer t1");
+      mock.timers.tick(290_000);
+      assert.equal(await auth.authorization([PULL]), "Bearer t1");
+      mock.timers.tick(10_000); // 300 s: expired
+      assert.equal(await auth.authorization([PULL]), "Bearer t2");
+      // expires_in 5 counts as 60.
+      mock.timers.tick(50_000);
+      assert.equal(await auth.authorization([PULL]), "Bearer t2");
+      mock.timers.tick(10_000);
+      assert.equal(await auth.authorization([PULL]), "Bearer t3");
+      assert.equal(asked.length, 3);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it("a pre-supplied bearer token is used as it is, never refreshed", async () => {

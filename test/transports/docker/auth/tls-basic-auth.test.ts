@@ -143,6 +143,23 @@ describe("TLS registry with htpasswd basic auth", () => {
     assert.deepEqual(JSON.parse(await readFile(authFile, "utf8")), { auths: {}, credHelpers: other.credHelpers });
   });
 
+  it("auth files interoperate: imgcopy reads podman login's, skopeo reads imgcopy login's", async () => {
+    const { dir, env } = await caseEnv();
+    const ref = `docker://${registry.host}/team/base:1`;
+    const byPodman = join(dir, "podman-auth.json");
+    await run("podman", ["login", "--authfile", byPodman, "--cert-dir", certDir, "-u", USER, "-p", PASS, registry.host]);
+    const read = await imgcopy(["inspect", "--authfile", byPodman, "--cert-dir", certDir, ref], { env });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal((JSON.parse(read.stdout) as { Digest: string }).Digest, built.digest);
+    const byImgcopy = join(dir, "imgcopy-auth.json");
+    const login = await imgcopy(["login", "--authfile", byImgcopy, "--cert-dir", certDir, "-u", USER, "-p", PASS, registry.host], { env });
+    assert.equal(login.code, 0, login.stderr);
+    const skopeo = await run("skopeo", ["inspect", "--authfile", byImgcopy, "--cert-dir", certDir, "--format", "{{.Digest}}", ref]);
+    assert.equal(skopeo.stdout.trim(), built.digest);
+    const podmanUser = await run("podman", ["login", "--get-login", "--authfile", byImgcopy, registry.host]);
+    assert.equal(podmanUser.stdout.trim(), USER);
+  });
+
   it("TLS: no CA fails naming TLS; the user's certs.d/HOST:PORT is found; --tls-verify=false skips verification", async () => {
     const { dir, env } = await caseEnv();
     const creds = ["--creds", `${USER}:${PASS}`];

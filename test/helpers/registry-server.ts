@@ -8,7 +8,7 @@ import { requireTool, tempDir } from "./tools.js";
 
 export interface RegistryServerOptions {
   /** Serve HTTPS with this certificate and key (PEM files). */
-  tls?: { certFile: string; keyFile: string };
+  tls?: { certFile: string; keyFile: string; /** Require client certificates signed by these CAs (PEM files). */ clientCaFiles?: string[] };
   /** Basic auth from this bcrypt htpasswd file. */
   htpasswdFile?: string;
   /** Token auth: the realm serving JWTs signed by the key whose certificate is `rootCertBundle`. */
@@ -53,7 +53,9 @@ export async function startRegistry(opts: RegistryServerOptions = {}): Promise<R
   const storage: Record<string, unknown> = { filesystem: { rootdirectory: storageDir }, delete: { enabled: true } };
   if (opts.readonly) storage.maintenance = { readonly: { enabled: true }, uploadpurging: { enabled: false } };
   const http: Record<string, unknown> = { addr: `127.0.0.1:${port}`, secret: "imgcopy-test-secret" };
-  if (opts.tls) http.tls = { certificate: opts.tls.certFile, key: opts.tls.keyFile };
+  if (opts.tls) {
+    http.tls = { certificate: opts.tls.certFile, key: opts.tls.keyFile, ...(opts.tls.clientCaFiles ? { clientcas: opts.tls.clientCaFiles } : {}) };
+  }
   const config: Record<string, unknown> = { version: 0.1, log: { level: "error", accesslog: { disabled: true } }, storage, http };
   if (opts.htpasswdFile) config.auth = { htpasswd: { realm: "basic-realm", path: opts.htpasswdFile } };
   if (opts.token) {

@@ -17,6 +17,9 @@ export async function streamToDestination(
   what: string,
 ): Promise<BlobInfo> {
   const out = new PassThrough();
+  // Failures are reported through the two promises; a destination that fails before reading (after
+  // the pipeline has finished filling `out`) must not leave an unhandled 'error' event behind.
+  out.on("error", () => undefined);
   const piping = pipeline([source, ...transforms, out], { signal });
   const putting = put(out).then(
     (stored) => {

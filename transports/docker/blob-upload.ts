@@ -57,7 +57,13 @@ export async function mountBlob(t: UploadTarget, digest: Digest, from: string): 
 export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Digest | undefined): Promise<{ digest: Digest; size: number }> {
   const scopes = [pushScope(t.repository)];
   const label = `${t.what}: uploading blob ${expected ?? "(digest computed while sending)"}`;
-  const started = await t.client.send({ method: "POST", url: `/v2/${t.repository}/blobs/uploads/`, scopes, expect: [202], what: label, signal: t.signal });
+  let started;
+  try {
+    started = await t.client.send({ method: "POST", url: `/v2/${t.repository}/blobs/uploads/`, scopes, expect: [202], what: label, signal: t.signal });
+  } catch (err) {
+    stream.destroy(); // nothing will read it
+    throw err;
+  }
   await started.body.dump().catch(() => undefined);
   let location = locationOf(started.headers.location, label);
   const hasher = new DigestingStream();

@@ -9,7 +9,12 @@ import { headBlob, mountBlob, uploadBlob, type UploadTarget } from "./blob-uploa
 import { connectEndpoint, endpointsFor, pushScope } from "./endpoints.js";
 import { knownBlobLocations } from "./known-blobs.js";
 import type { DockerReference } from "./reference.js";
-import type { RegistryClient } from "./registry-client.js";
+import { readCapped, type RegistryClient } from "./registry-client.js";
+import { errorForStatus, parseErrorBody } from "./registry-errors.js";
+import { backoffMs, sleep } from "./retry-policy.js";
+
+/** Manifest PUTs retried when the registry briefly misses a blob a concurrent push is re-linking. */
+const BLOB_LINK_RACE_ATTEMPTS = 4;
 
 export class DockerImageDestination implements ImageDestination {
   private pending: { bytes: Uint8Array; mediaType: string } | undefined;
@@ -93,20 +98,35 @@ export class DockerImageDestination implements ImageDestination {
 
   private async putManifestAt(reference: string, bytes: Uint8Array, mediaType: string): Promise<void> {
     const digest = sha256(bytes);
-    const res = await this.client.send({
-      method: "PUT",
-      url: `/v2/${this.repository}/manifests/${reference}`,
-      headers: { "content-type": mediaType },
-      body: Buffer.from(bytes),
-      scopes: [pushScope(this.repository)],
-      expect: [201, 200, 202],
-      what: `${this.reference.toString()}: manifest ${reference}`,
-      signal: this.ctx.signal,
-    });
-    await res.body.dump().catch(() => undefined);
-    const stored = res.headers["docker-content-digest"];
-    if (typeof stored === "string" && stored !== "" && stored !== digest) {
-      throw new DigestMismatchError(`${this.reference.toString()}: manifest as stored by the registry`, digest, stored);
+    const what = `${this.reference.toString()}: manifest ${reference}`;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.client.send({
+        method: "PUT",
+        url: `/v2/${this.repository}/manifests/${reference}`,
+        headers: { "content-type": mediaType },
+        body: Buffer.from(bytes),
+        scopes: [pushScope(this.repository)],
+        expect: [201, 200, 202, 400],
+        what,
+        signal: this.ctx.signal,
+      });
+      if (res.status === 400) {
+        const text = await readCapped(res.body, 64 * 1024).catch(() => "");
+        // Every blob was checked in before this PUT: "unknown" here is distribution's race between a
+        // concurrent push rewriting a blob's repository link and this PUT reading it. It settles quickly.
+        const racing = parseErrorBody(text).some((e) => e.code === "MANIFEST_BLOB_UNKNOWN" || e.code === "DIGEST_INVALID");
+        if (racing && attempt < BLOB_LINK_RACE_ATTEMPTS) {
+          await sleep(backoffMs(250, attempt), this.ctx.signal);
+          continue;
+        }
+        throw errorForStatus(what, this.client.endpoint, res.status, text);
+      }
+      await res.body.dump().catch(() => undefined);
+      const stored = res.headers["docker-content-digest"];
+      if (typeof stored === "string" && stored !== "" && stored !== digest) {
+        throw new DigestMismatchError(`${this.reference.toString()}: manifest as stored by the registry`, digest, stored);
+      }
+      return;
     }
   }
 

@@ -58,7 +58,9 @@ export function errorForStatus(what: string, host: string, status: number, bodyT
   const codes = entries.map((e) => [e.code, e.message].filter(Boolean).join(": ")).filter(Boolean);
   const plain = bodyText.trim().split("\n")[0]?.slice(0, 200) ?? "";
   const detail = codes.length > 0 ? codes.join("; ") : plain;
-  const message = `${what}: registry ${host} answered HTTP ${status}${detail ? ` (${detail})` : ""}`;
+  // distribution answers 405 UNSUPPORTED to writes in read-only (maintenance) mode.
+  const hint = status === 405 ? "; the registry refuses writes here (read-only?)" : "";
+  const message = `${what}: registry ${host} answered HTTP ${status}${detail ? ` (${detail})` : ""}${hint}`;
   if (status === 401 || status === 403) return new AuthError(message);
   if (status === 404) return new NotFoundError(message);
   if (RETRYABLE_STATUSES.has(status)) return new NetworkError(message, { retryable: true });

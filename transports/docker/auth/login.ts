@@ -10,7 +10,8 @@ import { findCredentials } from "./credentials.js";
 
 /** HOST[:PORT][/NAMESPACE] as the user typed it (a scheme and trailing slash tolerated), split and normalised. */
 export function parseLoginTarget(text: string): { host: string; namespace: string; key: string } {
-  const key = normalizeAuthKey(text.replace(/^https?:\/\//, "").replace(/\/+$/, ""));
+  // A URL ("https://index.docker.io/v1/") names its host only, as in Docker's auth files.
+  const key = normalizeAuthKey(text.replace(/\/+$/, ""));
   const slash = key.indexOf("/");
   const host = slash < 0 ? key : key.slice(0, slash);
   const namespace = slash < 0 ? "" : key.slice(slash + 1);

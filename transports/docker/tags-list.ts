@@ -11,21 +11,21 @@ const MAX_PAGES = 10_000;
 
 
 /** The tags of the repository `location` names ("//HOST/REPO", a tag or digest there is an error). */
-export async function listRepositoryTags(location: string, ctx: SystemContext): Promise<RepositoryTags> {
+export async function listRepositoryTags(location: string, ctx: SystemContext, pageSize = PAGE_SIZE): Promise<RepositoryTags> {
   const ref = parseRepositoryLocation(location);
   const [endpoint] = (await endpointsFor(ref, ctx, true)).slice(-1);
   const client = await connectEndpoint(ref, endpoint!, ctx);
   try {
-    return { Repository: ref.name, Tags: await fetchTags(client, endpoint!.repository, `docker://${ref.name}: tags`, ctx.signal) };
+    return { Repository: ref.name, Tags: await fetchTags(client, endpoint!.repository, `docker://${ref.name}: tags`, ctx.signal, pageSize) };
   } finally {
     await client.close();
   }
 }
 
 /** Every page of GET /v2/REPO/tags/list. */
-export async function fetchTags(client: RegistryClient, repository: string, what: string, signal?: AbortSignal): Promise<string[]> {
+export async function fetchTags(client: RegistryClient, repository: string, what: string, signal?: AbortSignal, pageSize = PAGE_SIZE): Promise<string[]> {
   const tags: string[] = [];
-  let next: URL | undefined = client.resolve(`/v2/${repository}/tags/list?n=${PAGE_SIZE}`);
+  let next: URL | undefined = client.resolve(`/v2/${repository}/tags/list?n=${pageSize}`);
   for (let page = 0; next && page < MAX_PAGES; page++) {
     const res = await client.send({ method: "GET", url: next, scopes: [pullScope(repository)], expect: [200], what, signal });
     const text = await readCapped(res.body, MAX_PAGE_BYTES);

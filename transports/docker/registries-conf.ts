@@ -114,15 +114,35 @@ export async function registriesConfFiles(ctx: SystemContext): Promise<string[]>
 
 /** Every [[registry]] entry in force: a drop-in's entry replaces an earlier one with the same prefix. */
 export async function loadRegistriesConf(ctx: SystemContext): Promise<RegistryEntry[]> {
+  return (await loadRegistriesConfig(ctx)).entries;
+}
+
+/** The top-level `credential-helpers` in force (the last file that sets it wins); default: the auth files alone. */
+export async function credentialHelpers(ctx: SystemContext): Promise<string[]> {
+  return (await loadRegistriesConfig(ctx)).credentialHelpers ?? [CONTAINERS_AUTH_FILES];
+}
+
+/** The reserved credential-helpers name that stands for the auth files (containers-auth.json(5)). */
+export const CONTAINERS_AUTH_FILES = "containers-auth.json";
+
+interface ConfFileContent {
+  entries: RegistryEntry[];
+  credentialHelpers?: string[];
+}
+
+async function loadRegistriesConfig(ctx: SystemContext): Promise<ConfFileContent> {
   const byPrefix = new Map<string, RegistryEntry>();
+  let helpers: string[] | undefined;
   for (const file of await registriesConfFiles(ctx)) {
-    for (const entry of await readConfFile(file)) byPrefix.set(entry.prefix, entry);
+    const content = await readConfFile(file);
+    for (const entry of content.entries) byPrefix.set(entry.prefix, entry);
+    if (content.credentialHelpers !== undefined) helpers = content.credentialHelpers;
   }
-  return [...byPrefix.values()];
+  return { entries: [...byPrefix.values()], ...(helpers !== undefined ? { credentialHelpers: helpers } : {}) };
 }
 
 /** Parses one file; a TOML error names the file and line, a bad value the file, the line and the key. */
-export async function readConfFile(file: string): Promise<RegistryEntry[]> {
+export async function readConfFile(file: string): Promise<ConfFileContent> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -147,7 +167,12 @@ export async function readConfFile(file: string): Promise<RegistryEntry[]> {
     tables.forEach((t, i) => entries.push(check.registry(t as Record<string, unknown>, i)));
   }
   entries.push(...check.v1(doc.registries));
-  return entries;
+  const helpers = doc["credential-helpers"];
+  if (helpers === undefined) return { entries };
+  if (!Array.isArray(helpers) || helpers.some((h) => typeof h !== "string" || h === "")) {
+    throw check.fail("credential-helpers", "credential-helpers must be a list of helper names");
+  }
+  return { entries, credentialHelpers: helpers as string[] };
 }
 
 class Checker {

@@ -1,5 +1,6 @@
 // Finds the credentials for a registry namespace in containers/image's order: command-line flags,
-// then each auth file (credHelpers, auths by longest namespace, then credsStore).
+// then registries.conf's credential-helpers, where "containers-auth.json" (the default) means each
+// auth file in turn (credHelpers, auths by longest namespace, then credsStore).
 import type { SystemContext } from "../../../src/types.js";
 import {
   authFileLocations,
@@ -10,6 +11,7 @@ import {
   readAuthFile,
   type AuthFileContent,
 } from "./auth-file.js";
+import { CONTAINERS_AUTH_FILES, credentialHelpers } from "../registries-conf.js";
 import { helperGet } from "./credential-helper.js";
 
 export interface RegistryCredentials {
@@ -30,6 +32,18 @@ export async function findCredentials(registry: string, repository: string, ctx:
   if (ctx.dockerBearerToken !== undefined) return { bearerToken: ctx.dockerBearerToken };
   if (ctx.dockerAuth !== undefined) return { username: ctx.dockerAuth.username, password: ctx.dockerAuth.password };
   const host = normalizeAuthKey(registry);
+  // registries.conf's credential-helpers: "containers-auth.json" stands for the auth files.
+  for (const helper of await credentialHelpers(ctx)) {
+    const found =
+      helper === CONTAINERS_AUTH_FILES
+        ? await credentialsInAuthFiles(host, repository, ctx)
+        : fromHelperAnswer(await helperGet(helper, helperServer(host), envOf(ctx), ctx.signal));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+async function credentialsInAuthFiles(host: string, repository: string, ctx: SystemContext): Promise<RegistryCredentials | undefined> {
   for (const location of authFileLocations(ctx)) {
     const content = await readAuthFile(location);
     if (content === undefined) continue;
@@ -37,6 +51,10 @@ export async function findCredentials(registry: string, repository: string, ctx:
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+function fromHelperAnswer(got: { username: string; secret: string; identityToken: boolean } | undefined): RegistryCredentials | undefined {
+  return got === undefined ? undefined : fromHelper(got);
 }
 
 /** What one auth file gives for HOST/REPO: its credHelpers entry, else auths by longest match, else credsStore. */

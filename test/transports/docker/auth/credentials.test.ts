@@ -21,13 +21,20 @@ beforeEach(async () => {
   caseDir = join(work.path, `case${++caseNo}`);
   await mkdir(join(caseDir, "home"), { recursive: true });
   await mkdir(join(caseDir, "bin"), { recursive: true });
+  await writeFile(join(caseDir, "registries.conf"), "");
 });
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
 /** An environment with nothing of the machine's: HOME, PATH (+ our bin) and what the case adds. */
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { HOME: join(caseDir, "home"), PATH: `${join(caseDir, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`, XDG_RUNTIME_DIR: join(caseDir, "run"), ...extra };
+  return {
+    HOME: join(caseDir, "home"),
+    PATH: `${join(caseDir, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    XDG_RUNTIME_DIR: join(caseDir, "run"),
+    REGISTRIES_CONFIG_PATH: join(caseDir, "registries.conf"),
+    ...extra,
+  };
 }
 
 async function writeJson(path: string, value: unknown): Promise<string> {
@@ -213,5 +220,24 @@ describe("inside one auth file", () => {
       findCredentials("reg.example", "a", { env: env(), authFilePath: file2 }),
       /credential helper docker-credential-broken failed for reg.example: keyring locked/,
     );
+  });
+});
+
+describe("registries.conf credential-helpers", () => {
+  it("are asked in order; containers-auth.json stands for the auth files; default is the auth files alone", async () => {
+    const log = await installHelper("conf", { "reg.example": ["confuser", "c"] });
+    await writeJson(join(caseDir, "run", "containers", "auth.json"), {
+      auths: { "reg.example": { auth: b64("fileuser:f") }, "other.example": { auth: b64("fileuser:o") } },
+    });
+    assert.equal((await findCredentials("reg.example", "a", { env: env() }))?.username, "fileuser");
+    await writeFile(join(caseDir, "registries.conf"), `credential-helpers = ["conf", "containers-auth.json"]\n`);
+    assert.deepEqual(await findCredentials("reg.example", "a", { env: env() }), { username: "confuser", password: "c" });
+    assert.deepEqual(await findCredentials("other.example", "a", { env: env() }), { username: "fileuser", password: "o" });
+    await writeFile(join(caseDir, "registries.conf"), `credential-helpers = ["conf"]\n`);
+    assert.equal(await findCredentials("other.example", "a", { env: env() }), undefined);
+    const { readFile } = await import("node:fs/promises");
+    assert.deepEqual((await readFile(log, "utf8")).trim().split("\n"), ["reg.example", "other.example", "other.example"]);
+    await writeFile(join(caseDir, "registries.conf"), `credential-helpers = "conf"\n`);
+    await assert.rejects(findCredentials("reg.example", "a", { env: env() }), /registries.conf:1: credential-helpers must be a list/);
   });
 });

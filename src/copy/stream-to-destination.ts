@@ -36,6 +36,9 @@ export async function streamToDestination(
     },
   );
   const [piped, stored] = await Promise.allSettled([piping, putting]);
+  // A destination that stopped reading makes the pipeline fail with "premature close": its own error is the cause then.
+  const prematureClose = piped.status === "rejected" && (piped.reason as NodeJS.ErrnoException)?.code === "ERR_STREAM_PREMATURE_CLOSE";
+  if (prematureClose && stored.status === "rejected") throw stored.reason;
   if (piped.status === "rejected") throw piped.reason;
   if (stored.status === "rejected") throw stored.reason;
   return stored.value;

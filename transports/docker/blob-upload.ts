@@ -61,7 +61,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
   try {
     started = await t.client.send({ method: "POST", url: `/v2/${t.repository}/blobs/uploads/`, scopes, expect: [202], what: label, signal: t.signal });
   } catch (err) {
-    stream.destroy(); // nothing will read it
+    abandon(stream, err);
     throw err;
   }
   await started.body.dump().catch(() => undefined);
@@ -98,11 +98,17 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
     if (typeof stored === "string" && stored !== "" && stored !== digest) throw new DigestMismatchError(`${label} as stored by the registry`, digest, stored);
     return { digest, size: hasher.size };
   } catch (err) {
-    stream.destroy();
+    abandon(stream, err);
     hasher.destroy();
     await cancelUpload(t, location);
     throw err;
   }
+}
+
+/** Stops the caller's stream with our error (so that the copy reports it, not "premature close"). */
+function abandon(stream: Readable, err: unknown): void {
+  stream.on("error", () => undefined); // the error is reported by our rejection
+  stream.destroy(err instanceof Error ? err : new Error(String(err)));
 }
 
 /** DELETE an upload session; best effort (the registry expires abandoned uploads anyway). */

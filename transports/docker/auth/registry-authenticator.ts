@@ -84,9 +84,21 @@ export class RegistryAuthenticator {
       return true;
     }
     // The token already carried every scope asked for: the account lacks the access; asking again cannot help.
-    if (now.params.error === "insufficient_scope") return false;
+    if (now.params.error === "insufficient_scope") throw this.deniedError(asked.length > 0 ? asked : this.scopesFor(scopes));
     // A token that just stopped working (revoked, clock skew) or a challenge we had not seen: one fresh try.
     return hadToken || before?.scheme !== "bearer";
+  }
+
+  /** "registry H denied push on team/web to user bob": the token server gave a token without the access. */
+  private deniedError(scopes: readonly string[]): AuthError {
+    const wanted = scopes
+      .map((scope) => /^repository:(.+):([^:]+)$/.exec(scope))
+      .map((m, i) => (m ? `${m[2]} on ${m[1]}` : scopes[i]!))
+      .join(", ");
+    const user = this.credentials?.username;
+    const who = user !== undefined && user !== "" ? `user ${user}` : this.credentials === undefined ? "anonymous requests" : "these credentials";
+    const hint = this.credentials === undefined ? `; log in (imgcopy login ${this.registry}) or pass --creds` : "";
+    return new AuthError(`registry ${this.registry} denied ${wanted || "access"} to ${who} (insufficient_scope)${hint}`);
   }
 
   private chosenChallenge(): AuthChallenge | undefined {

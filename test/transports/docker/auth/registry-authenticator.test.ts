@@ -102,8 +102,15 @@ describe("RegistryAuthenticator", () => {
     assert.equal(await auth.authorization([PULL]), "Bearer t2");
     assert.deepEqual(asked[1]!.url.searchParams.getAll("scope"), ["repository:other/x:pull", PULL]);
     assert.equal(asked.length, 2);
-    // The same answer again: the scope is already there, so no third token and no retry.
-    assert.equal(await auth.handleUnauthorized(`${BEARER},scope="repository:other/x:pull",error="insufficient_scope"`, [PULL]), false);
+    // The same answer again: the scope is already there, so no third token: the access is denied, said in one line.
+    await assert.rejects(
+      auth.handleUnauthorized(`${BEARER},scope="repository:other/x:pull",error="insufficient_scope"`, [PULL]),
+      (err: Error) => {
+        assert.equal(err.name, "AuthError");
+        assert.equal(err.message, "registry r denied pull on other/x to anonymous requests (insufficient_scope); log in (imgcopy login r) or pass --creds");
+        return true;
+      },
+    );
     assert.equal(asked.length, 2);
   });
 

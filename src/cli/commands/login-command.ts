@@ -86,14 +86,17 @@ async function credentialsFrom(args: LoginArgs): Promise<{ username: string; pas
     password = (await readAllStdin()).replace(/\r?\n$/, "");
   }
   const tty = process.stdin.isTTY === true && process.stderr.isTTY === true;
-  if (username === undefined || username === "") {
-    if (!tty) throw new UsageError("login needs --username (or a terminal to ask on)");
-    username = await prompt("Username: ", true);
+  const askUser = username === undefined || username === "";
+  const askPassword = password === undefined;
+  if (askUser && !tty) throw new UsageError("login needs --username (or a terminal to ask on)");
+  if (askPassword && !tty) throw new UsageError("login needs a password: --password-stdin, --password, or a terminal to ask on");
+  if (askUser || askPassword) {
+    const answers = await askOnTerminal([...(askUser ? [{ question: "Username: ", echo: true }] : []), ...(askPassword ? [{ question: "Password: ", echo: false }] : [])]);
+    if (askUser) username = answers.shift();
+    if (askPassword) password = answers.shift();
   }
-  if (password === undefined) {
-    if (!tty) throw new UsageError("login needs a password: --password-stdin, --password, or a terminal to ask on");
-    password = await prompt("Password: ", false);
-  }
+  username ??= "";
+  password ??= "";
   if (username === "") throw new UsageError("login: the username is empty");
   if (password === "") throw new UsageError("login: the password is empty");
   return { username, password };
@@ -106,8 +109,8 @@ async function readAllStdin(): Promise<string> {
   return text;
 }
 
-/** Asks on the terminal (stderr), echoing what is typed only when `echo`. */
-async function prompt(question: string, echo: boolean): Promise<string> {
+/** Asks each question on the terminal (stderr), echoing the answer only when `echo`; one reader, so typed-ahead lines are kept. */
+async function askOnTerminal(questions: Array<{ question: string; echo: boolean }>): Promise<string[]> {
   const { createInterface } = await import("node:readline");
   const { Writable } = await import("node:stream");
   let muted = false;
@@ -118,13 +121,20 @@ async function prompt(question: string, echo: boolean): Promise<string> {
     },
   });
   const rl = createInterface({ input: process.stdin, output, terminal: true });
+  const lines = rl[Symbol.asyncIterator]();
+  const answers: string[] = [];
   try {
-    return await new Promise<string>((resolve) => {
-      rl.question(question, (answer) => resolve(answer));
+    for (const { question, echo } of questions) {
+      muted = false;
+      process.stderr.write(question);
       muted = !echo;
-    });
+      const next = await lines.next();
+      if (next.done) throw new UsageError(`login: no answer to "${question.trim()}"`);
+      answers.push(next.value as string);
+      if (!echo) process.stderr.write("\n");
+    }
   } finally {
     rl.close();
-    if (!echo) process.stderr.write("\n");
   }
+  return answers;
 }

@@ -67,8 +67,37 @@ function expectOneLineFailure(r: CliResult, pattern: RegExp): void {
 
 /** The imgcopy command with `input` on its stdin (run-imgcopy's gives none). */
 function imgcopyWithInput(args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> {
+  return withInput(process.execPath, ["--import", TSX, MAIN, ...args], env, input);
+}
+
+/** Runs `program`, answering each prompt when it appears on stdout; the whole output and the exit code. */
+function converse(program: string, args: string[], env: NodeJS.ProcessEnv, script: Array<[string, string]>): Promise<{ code: number | null; text: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(program, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    let text = "";
+    let step = 0;
+    let answeredUpTo = 0;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      text += d;
+      const next = script[step];
+      if (next && text.indexOf(next[0], answeredUpTo) >= 0) {
+        answeredUpTo = text.length;
+        step++;
+        child.stdin.write(next[1]);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (text += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      child.stdin.destroy();
+      resolve({ code, text });
+    });
+  });
+}
+
+function withInput(program: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -141,6 +170,25 @@ describe("TLS registry with htpasswd basic auth", () => {
     const all = await imgcopy(["logout", "--all"], { env });
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(JSON.parse(await readFile(authFile, "utf8")), { auths: {}, credHelpers: other.credHelpers });
+  });
+
+  it("asks for the username and the password on a terminal (password not echoed)", async () => {
+    const { dir, env } = await caseEnv();
+    const authFile = join(dir, "auth.json");
+    const command = [process.execPath, "--import", TSX, MAIN, "login", "--cert-dir", certDir, "--authfile", authFile, registry.host]
+      .map((w) => `'${w}'`)
+      .join(" ");
+    // script(1) gives the command a pseudo-terminal; each answer is typed once its prompt is shown.
+    const output = await converse("script", ["-qec", command, "/dev/null"], env, [
+      ["Username: ", `${USER}\n`],
+      ["Password: ", `${PASS}\n`],
+    ]);
+    assert.equal(output.code, 0, output.text);
+    const afterPrompt = output.text.slice(output.text.indexOf("Password: "));
+    assert.match(afterPrompt, /Login Succeeded!/);
+    assert.ok(!afterPrompt.includes(PASS), `the password is not echoed: ${JSON.stringify(afterPrompt)}`);
+    assert.match(output.text, new RegExp(`Username: ${USER}`), "the username is echoed");
+    assert.deepEqual(JSON.parse(await readFile(authFile, "utf8")), { auths: { [registry.host]: { auth: b64(`${USER}:${PASS}`) } } });
   });
 
   it("auth files interoperate: imgcopy reads podman login's, skopeo reads imgcopy login's", async () => {

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { MAIN, TSX, cleanEnv, imgcopy, stderrLines, type CliResult } from "../../../cli/run-imgcopy.js";
 import { startRegistry, type RegistryServer } from "../../../helpers/registry-server.js";
 import { makeTestCa, type TestCa } from "../../../helpers/test-ca.js";
-import { run, tempDir } from "../../../helpers/tools.js";
+import { requireTool, run, tempDir } from "../../../helpers/tools.js";
 
 const USER = "alice";
 const PASS = "s3cret:with-colon";
@@ -179,6 +179,7 @@ describe("TLS registry with htpasswd basic auth", () => {
       .map((w) => `'${w}'`)
       .join(" ");
     // script(1) gives the command a pseudo-terminal; each answer is typed once its prompt is shown.
+    requireTool("script");
     const output = await converse("script", ["-qec", command, "/dev/null"], env, [
       ["Username: ", `${USER}\n`],
       ["Password: ", `${PASS}\n`],

@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../../../src/atomic-fs.js";
 import { describeFsError } from "../../../src/errors.js";
-import { readAuthFile, type AuthFileContent } from "./auth-file.js";
+import { normalizeAuthKey, readAuthFile, type AuthFileContent } from "./auth-file.js";
 
 /** Stores user:pass for KEY (host or host/namespace) in the auth file at `path`. */
 export async function storeCredentials(path: string, key: string, username: string, password: string): Promise<void> {
@@ -14,12 +14,13 @@ export async function storeCredentials(path: string, key: string, username: stri
   await writeAuthFile(path, { ...content, auths });
 }
 
-/** Removes KEY's entry; false when the file has none. */
+/** Removes KEY's entry (and legacy URL-style keys that mean the same, "https://KEY/v1/"); false when the file has none. */
 export async function removeCredentials(path: string, key: string): Promise<boolean> {
   const content = await readAuthFile({ path, legacy: false });
-  if (content?.auths === undefined || !Object.hasOwn(content.auths, key)) return false;
+  const matching = Object.keys(content?.auths ?? {}).filter((k) => k === key || normalizeAuthKey(k) === key);
+  if (content === undefined || matching.length === 0) return false;
   const auths = { ...content.auths };
-  delete auths[key];
+  for (const k of matching) delete auths[k];
   await writeAuthFile(path, { ...content, auths });
   return true;
 }

@@ -1,7 +1,7 @@
 // The registry auth flow: learns the registry's challenges from the /v2/ ping, then answers each
 // request with basic credentials or a bearer token fetched from the realm (cached per scope set
 // until it expires; OAuth2 refresh tokens for identity tokens; one retry on insufficient_scope).
-import { AbortedError, AuthError, NetworkError } from "../../../src/errors.js";
+import { AbortedError, AuthError, NetworkError, isImgcopyError } from "../../../src/errors.js";
 import { parseWwwAuthenticate, type AuthChallenge } from "./challenge.js";
 import type { RegistryCredentials } from "./credentials.js";
 
@@ -152,7 +152,8 @@ export class RegistryAuthenticator {
     try {
       return await this.request(url, init);
     } catch (err) {
-      if (err instanceof Error && "code" in err && (err as { code: unknown }).code === "EABORT") throw err;
+      // Ours (already one line) and aborts (Ctrl-C) pass as they are: an abort is not a retryable network failure.
+      if (isImgcopyError(err) || (err as Error)?.name === "AbortError") throw err;
       throw new NetworkError(`registry ${this.registry}: token server ${url.origin}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -178,4 +178,21 @@ describe("RegistryAuthenticator", () => {
     empty.noteChallenge(401, BEARER);
     await assert.rejects(empty.authorization([PULL]), /answered no token/);
   });
+
+  it("an aborted token request stays an abort (not a retryable network error)", async () => {
+    const request: TokenRequester = async () => {
+      const err = new Error("This operation was aborted");
+      err.name = "AbortError";
+      throw err;
+    };
+    const auth = new RegistryAuthenticator({ registry: "r", credentials: undefined, request });
+    auth.noteChallenge(401, BEARER);
+    await assert.rejects(auth.authorization([PULL]), (err: Error) => err.name === "AbortError");
+    const refused: TokenRequester = async () => {
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+    };
+    const down = new RegistryAuthenticator({ registry: "r", credentials: undefined, request: refused });
+    down.noteChallenge(401, BEARER);
+    await assert.rejects(down.authorization([PULL]), /registry r: token server http:\/\/127.0.0.1:9: connect ECONNREFUSED/);
+  });
 });

@@ -9,7 +9,9 @@ export type Fault =
   | { kind: "reset" }
   | { kind: "status"; status: 429 | 503 | 502; retryAfter?: number }
   | { kind: "stall" }
-  | { kind: "range-as-200" };
+  | { kind: "range-as-200" }
+  /** 307 to the same path on another origin ("http://127.0.0.1:PORT"), as registries do to blob storage. */
+  | { kind: "redirect"; origin: string };
 
 export interface FaultRule {
   method?: string;
@@ -25,6 +27,8 @@ export interface SeenRequest {
   method: string;
   path: string;
   range: string | undefined;
+  /** Whether the request carried an Authorization header. */
+  authorization: boolean;
   fault: Fault["kind"] | undefined;
 }
 
@@ -102,7 +106,13 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
     );
     if (rule) rule.times--;
     const fault = rule?.fault;
-    seen.push({ method, path, range, fault: fault?.kind });
+    const authorization = headers.some((l) => /^authorization:/i.test(l));
+    seen.push({ method, path, range, authorization, fault: fault?.kind });
+    if (fault?.kind === "redirect") {
+      client.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${fault.origin}${path}\r\nContent-Length: 0\r\n\r\n`);
+      done();
+      return undefined;
+    }
     if (fault?.kind === "reset") {
       client.resetAndDestroy();
       return undefined;

@@ -1,13 +1,11 @@
 // Pushing one blob: HEAD (already there?), cross-repository mount, or POST → one streaming PATCH →
 // PUT ?digest= with the digest hashed on the way, so a layer whose digest is unknown streams once.
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { DigestingStream } from "../../src/digest.js";
 import { DigestMismatchError, NetworkError } from "../../src/errors.js";
 import type { Digest } from "../../src/types.js";
 import { pullScope, pushScope } from "./endpoints.js";
 import type { RegistryClient } from "./registry-client.js";
-import { explainNetworkError } from "./registry-errors.js";
 
 export interface UploadTarget {
   client: RegistryClient;
@@ -67,27 +65,23 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
   await started.body.dump().catch(() => undefined);
   let location = locationOf(started.headers.location, label);
   const hasher = new DigestingStream();
+  // Piped by hand, not with pipeline(): a failed PATCH must stop the caller's stream with our
+  // (retryable, explained) error, not with the socket's raw one.
+  stream.on("error", (err) => hasher.destroy(err));
+  stream.pipe(hasher);
   try {
-    const body = hasher;
-    const sending = t.client.send({
+    const patched = await t.client.send({
       method: "PATCH",
       url: location,
       headers: { "content-type": "application/octet-stream" },
-      body,
+      body: hasher,
       scopes,
       expect: [202],
       what: label,
       signal: t.signal,
     });
-    // The pipeline feeds the hasher; the PATCH reads it. Either failing stops both.
-    const feeding = pipeline(stream, hasher).catch((err: unknown) => {
-      throw explainNetworkError(err, label, t.client.endpoint);
-    });
-    const [patched, fed] = await Promise.allSettled([sending, feeding]);
-    if (fed.status === "rejected") throw fed.reason;
-    if (patched.status === "rejected") throw patched.reason;
-    await patched.value.body.dump().catch(() => undefined);
-    location = locationOf(patched.value.headers.location, label);
+    await patched.body.dump().catch(() => undefined);
+    location = locationOf(patched.headers.location, label);
     const digest = hasher.digest();
     if (expected !== undefined && digest !== expected) throw new DigestMismatchError(label, expected, digest);
     const url = t.client.resolve(location);
@@ -98,6 +92,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
     if (typeof stored === "string" && stored !== "" && stored !== digest) throw new DigestMismatchError(`${label} as stored by the registry`, digest, stored);
     return { digest, size: hasher.size };
   } catch (err) {
+    stream.unpipe(hasher);
     abandon(stream, err);
     hasher.destroy();
     await cancelUpload(t, location);

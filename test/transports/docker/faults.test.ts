@@ -9,6 +9,7 @@ import { copyImage } from "../../../src/copy/index.js";
 import { isImgcopyError } from "../../../src/errors.js";
 import { parseDockerReference } from "../../../transports/docker/reference.js";
 import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy.js";
+import { imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
 import { ociIndexDigests, pullToOci, registryWithImage, type PushedImage } from "./registry-fixture.js";
 
 const BLOB_PATH = /\/blobs\/sha256:/;
@@ -101,6 +102,21 @@ describe("docker:// through a fault-injecting proxy", () => {
       });
       proxy.add({ method: "GET", path: BLOB_PATH, fault: { kind: "stall" }, times: 1 });
       assert.equal(await pullToOci(viaProxy(), outDir(), { ...ctx, retryTimes: 1, retryDelayMs: 10 }), fixture.built.digest);
+    }));
+
+  it("restarts a push whose streamed upload is reset, from a re-read source, when --retry-times allows", () =>
+    withProxy(async () => {
+      const dest = `docker://${proxy.host}/faults/restarted:1`;
+      const args = ["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--retry-delay", "10ms", fixture.ref, dest];
+      proxy.add({ method: "PATCH", path: /\/blobs\/uploads\//, fault: { kind: "reset" }, times: 1 });
+      const once = await imgcopy(args);
+      assert.equal(once.code, 9, `a network failure without retries: ${once.stderr}`);
+      assert.equal(stderrLines(once).length, 1, once.stderr);
+      proxy.add({ method: "PATCH", path: /\/blobs\/uploads\//, fault: { kind: "reset" }, times: 1 });
+      const retried = await imgcopy(["--retry-times", "2", ...args]);
+      assert.equal(retried.code, 0, retried.stderr);
+      assert.match(retried.stderr, /retrying in/);
+      assert.equal(await pullToOci(`docker://${fixture.registry.host}/faults/restarted:1`, outDir(), fixture.ctx), fixture.built.digest);
     }));
 
   it("never retries a 404: one request, one line naming the reference and the registry's code", () =>

@@ -11,7 +11,9 @@ export type Fault =
   | { kind: "stall" }
   | { kind: "range-as-200" }
   /** 307 to the same path on another origin ("http://127.0.0.1:PORT"), as registries do to blob storage. */
-  | { kind: "redirect"; origin: string };
+  | { kind: "redirect"; origin: string }
+  /** Forwarded as usual, with this "Name: value" line added to the registry's answer. */
+  | { kind: "add-header"; header: string };
 
 export interface FaultRule {
   method?: string;
@@ -154,6 +156,7 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
       const end = responseHead.indexOf(HEAD_END);
       if (end < 0) return;
       const lines = responseHead.subarray(0, end).toString("latin1").split("\r\n").filter((l) => !/^connection:/i.test(l));
+      if (fault?.kind === "add-header") lines.push(fault.header);
       const body = responseHead.subarray(end + HEAD_END.length);
       responseHead = undefined;
       relay(Buffer.concat([Buffer.from(`${lines.join("\r\n")}${HEAD_END}`, "latin1"), body]));

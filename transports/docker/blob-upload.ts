@@ -1,9 +1,11 @@
 // Pushing one blob: HEAD (already there?), cross-repository mount, or POST → one streaming PATCH →
-// PUT ?digest= with the digest hashed on the way, so a layer whose digest is unknown streams once.
+// PUT ?digest= with the digest hashed on the way, so a layer whose digest is unknown streams once
+// (chunked PATCHes when the registry asks for them with OCI-Chunk-Min-Length).
 import type { Readable } from "node:stream";
 import { DigestingStream } from "../../src/digest.js";
 import { DigestMismatchError, NetworkError } from "../../src/errors.js";
 import type { Digest } from "../../src/types.js";
+import { chunkSizeFrom, patchInChunks } from "./chunked-upload.js";
 import { pullScope, pushScope } from "./endpoints.js";
 import type { RegistryClient } from "./registry-client.js";
 
@@ -70,18 +72,23 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
   stream.on("error", (err) => hasher.destroy(err));
   stream.pipe(hasher);
   try {
-    const patched = await t.client.send({
-      method: "PATCH",
-      url: location,
-      headers: { "content-type": "application/octet-stream" },
-      body: hasher,
-      scopes,
-      expect: [202],
-      what: label,
-      signal: t.signal,
-    });
-    await patched.body.dump().catch(() => undefined);
-    location = locationOf(patched.headers.location, label);
+    const chunkSize = chunkSizeFrom(started.headers["oci-chunk-min-length"]);
+    if (chunkSize !== undefined) {
+      location = await patchInChunks({ client: t.client, scopes, label, signal: t.signal }, hasher, location, chunkSize);
+    } else {
+      const patched = await t.client.send({
+        method: "PATCH",
+        url: location,
+        headers: { "content-type": "application/octet-stream" },
+        body: hasher,
+        scopes,
+        expect: [202],
+        what: label,
+        signal: t.signal,
+      });
+      await patched.body.dump().catch(() => undefined);
+      location = locationOf(patched.headers.location, label);
+    }
     const digest = hasher.digest();
     if (expected !== undefined && digest !== expected) throw new DigestMismatchError(label, expected, digest);
     const url = t.client.resolve(location);

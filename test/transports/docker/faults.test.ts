@@ -13,6 +13,7 @@ import { imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
 import { ociIndexDigests, pullToOci, registryWithImage, type PushedImage } from "./registry-fixture.js";
 
 const BLOB_PATH = /\/blobs\/sha256:/;
+const dockerRef = (text: string) => parseDockerReference(text.slice("docker:".length));
 const MANIFEST_PATH = /\/manifests\//;
 
 describe("docker:// through a fault-injecting proxy", () => {
@@ -93,7 +94,7 @@ describe("docker:// through a fault-injecting proxy", () => {
 
   it("times out a stalled connection instead of hanging, then retries it", () =>
     withProxy(async () => {
-      const ctx = { ...fixture.ctx, dockerStallTimeoutMs: 500 };
+      const ctx = { ...fixture.ctx, dockerStallTimeoutMs: 3000 }; // short, yet long enough for a busy machine's registry
       proxy.add({ method: "GET", path: BLOB_PATH, fault: { kind: "stall" }, times: 1 });
       await assert.rejects(pullToOci(viaProxy(), outDir(), ctx), (err: unknown) => {
         assert.ok(isImgcopyError(err) && err.code === "ENETWORK", String(err));
@@ -117,6 +118,17 @@ describe("docker:// through a fault-injecting proxy", () => {
       assert.equal(retried.code, 0, retried.stderr);
       assert.match(retried.stderr, /retrying in/);
       assert.equal(await pullToOci(`docker://${fixture.registry.host}/faults/restarted:1`, outDir(), fixture.ctx), fixture.built.digest);
+    }));
+
+  it("uploads in chunks with Content-Range when the registry asks for them (OCI-Chunk-Min-Length), retrying a throttled chunk", () =>
+    withProxy(async () => {
+      proxy.add({ method: "POST", path: /\/blobs\/uploads\/$/, fault: { kind: "add-header", header: "OCI-Chunk-Min-Length: 1048576" }, times: 100 });
+      proxy.add({ method: "PATCH", path: /\/blobs\/uploads\//, fault: { kind: "status", status: 429, retryAfter: 0 }, times: 1 });
+      const dest = `docker://${proxy.host}/faults/chunked:1`;
+      await copyImage(dockerRef(fixture.ref), dockerRef(dest), { sourceCtx: fixture.ctx, destCtx: fixture.ctx });
+      const patches = proxy.seen.filter((r) => r.method === "PATCH" && r.fault === undefined);
+      assert.ok(patches.length >= 4, `the 3 MiB layer went up in 1 MiB chunks (plus the config): ${patches.length} PATCHes`);
+      assert.equal(await pullToOci(`docker://${fixture.registry.host}/faults/chunked:1`, outDir(), fixture.ctx), fixture.built.digest);
     }));
 
   it("never retries a 404: one request, one line naming the reference and the registry's code", () =>

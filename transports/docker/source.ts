@@ -36,7 +36,7 @@ export class DockerImageSource implements ImageSource {
         return new DockerImageSource(ref, client, endpoint.repository, top);
       } catch (err) {
         await client?.close();
-        if (!endpoint.isMirror) throw firstError !== undefined && isNotFound(err) ? firstError : err;
+        if (!endpoint.isMirror) throw err; // the primary's answer is the one that counts
         firstError ??= err;
         ctx.warn?.(`${ref.toString()}: mirror ${describe(endpoint)} failed, trying the next: ${(err as Error).message}`);
       }

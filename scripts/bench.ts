@@ -1,6 +1,6 @@
 // Benchmark: imgcopy against skopeo / buildah doing the same job, measured in the same run.
 // Prints one row per job with median wall times and the ratio imgcopy / Go tool (< 1: we are faster).
-// Usage: npm run build && npm run bench [-- --runs 3 --scale 1]
+// Usage: npm run build && npm run bench [-- --runs 3 --scale 1 --only registry]
 // Needs root (buildah with a vfs store), buildah, skopeo, docker-registry. Takes a few minutes.
 // Peak memory (max RSS of the process) comes from GNU time (/usr/bin/time) when it is installed.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -17,6 +17,8 @@ const opt = (name: string, dflt: number): number => {
 };
 const RUNS = opt("runs", 3);
 const SCALE = opt("scale", 1); // multiplies the random data added to the container
+// --only TEXT: time only the jobs whose name contains TEXT (e.g. --only registry).
+const ONLY = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "") : undefined;
 
 const CLI = resolve("dist/src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "imgcopy-bench-"));
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   const out = join(work, "out");
   const rows: Row[] = [];
   const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void): void => {
+    if (ONLY !== undefined && !job.includes(ONLY)) return;
     process.stderr.write(`timing: ${job}\n`);
     rows.push({ job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: time(`${tool} ${job}`, theirs, prepare) });
   };

@@ -7,7 +7,7 @@ import { DigestMismatchError, NetworkError } from "../../src/errors.js";
 import type { Digest } from "../../src/types.js";
 import { chunkSizeFrom, patchInChunks } from "./chunked-upload.js";
 import { pullScope, pushScope } from "./endpoints.js";
-import type { RegistryClient } from "./registry-client.js";
+import type { RegistryClient, RegistryResponse } from "./registry-client.js";
 
 export interface UploadTarget {
   client: RegistryClient;
@@ -76,16 +76,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
     if (chunkSize !== undefined) {
       location = await patchInChunks({ client: t.client, scopes, label, signal: t.signal }, hasher, location, chunkSize);
     } else {
-      const patched = await t.client.send({
-        method: "PATCH",
-        url: location,
-        headers: { "content-type": "application/octet-stream" },
-        body: hasher,
-        scopes,
-        expect: [202],
-        what: label,
-        signal: t.signal,
-      });
+      const patched = await streamingPatch(t, hasher, location, label);
       await patched.body.dump().catch(() => undefined);
       location = locationOf(patched.headers.location, label);
     }
@@ -104,6 +95,47 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
     hasher.destroy();
     await cancelUpload(t, location);
     throw err;
+  }
+}
+
+/**
+ * One PATCH with the whole blob streamed. undici times out a silent answer, not a peer that stops
+ * reading what we send: a watchdog aborts the request when the body has waited, unread, for the
+ * stall timeout (skopeo#2309: copies that hang for ever).
+ */
+async function streamingPatch(t: UploadTarget, body: Readable, location: string, label: string): Promise<RegistryResponse> {
+  const stalled = new AbortController();
+  const signal = t.signal ? AbortSignal.any([t.signal, stalled.signal]) : stalled.signal;
+  const stallMs = t.client.stallTimeoutMs;
+  let waiting = body.readableLength;
+  let since = Date.now();
+  const watchdog = setInterval(() => {
+    const now = body.readableLength;
+    if (now === 0 || now !== waiting) {
+      waiting = now;
+      since = Date.now();
+    } else if (Date.now() - since >= stallMs) {
+      stalled.abort();
+    }
+  }, Math.min(1000, Math.max(50, stallMs / 4)));
+  try {
+    return await t.client.send({
+      method: "PATCH",
+      url: location,
+      headers: { "content-type": "application/octet-stream" },
+      body,
+      scopes: [pushScope(t.repository)],
+      expect: [202],
+      what: label,
+      signal,
+    });
+  } catch (err) {
+    if (stalled.signal.aborted && !t.signal?.aborted) {
+      throw new NetworkError(`${label}: ${t.client.endpoint} stopped reading the upload for ${stallMs / 1000} s (stalled connection)`, { cause: err });
+    }
+    throw err;
+  } finally {
+    clearInterval(watchdog);
   }
 }
 

@@ -68,6 +68,8 @@ export class RegistryClient {
     private readonly agent: Agent,
     private readonly authenticator: RegistryAuthenticator,
     readonly retry: RetryPolicy,
+    /** How long a connection may send or take nothing before it counts as stalled. */
+    readonly stallTimeoutMs: number,
   ) {}
 
   /** Makes the Agent, pings /v2/ (https, then http when allowed) and hands its challenge to the authenticator. */
@@ -93,7 +95,7 @@ export class RegistryClient {
       const ping = await pingEndpoint(agent, opts.endpoint, tls.allowPlainHttp, opts.what, ctx.signal);
       const authenticator = new RegistryAuthenticator({ registry: opts.registry, credentials, request: tokenRequester(agent, ctx.signal) });
       authenticator.noteChallenge(ping.status, ping.headers["www-authenticate"]);
-      return new RegistryClient(ping.base, opts.endpoint, agent, authenticator, retryPolicyFrom(ctx));
+      return new RegistryClient(ping.base, opts.endpoint, agent, authenticator, retryPolicyFrom(ctx), stall);
     } catch (err) {
       await agent.close().catch(() => undefined);
       throw err;

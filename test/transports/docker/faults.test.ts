@@ -131,6 +131,18 @@ describe("docker:// through a fault-injecting proxy", () => {
       assert.equal(await pullToOci(`docker://${fixture.registry.host}/faults/chunked:1`, outDir(), fixture.ctx), fixture.built.digest);
     }));
 
+  it("fails a push whose registry stops reading the upload, instead of hanging", () =>
+    withProxy(async () => {
+      proxy.add({ method: "PATCH", path: /\/blobs\/uploads\//, fault: { kind: "stall" }, times: 100 });
+      const dest = dockerRef(`docker://${proxy.host}/faults/stalled-push:1`);
+      const ctx = { ...fixture.ctx, dockerStallTimeoutMs: 2000 };
+      await assert.rejects(copyImage(dockerRef(fixture.ref), dest, { sourceCtx: fixture.ctx, destCtx: ctx }), (err: unknown) => {
+        assert.ok(isImgcopyError(err) && err.code === "ENETWORK", String(err));
+        assert.match((err as Error).message, /stalled/);
+        return true;
+      });
+    }));
+
   it("never retries a 404: one request, one line naming the reference and the registry's code", () =>
     withProxy(async () => {
       const missing = viaProxy().replace(":1", ":nope");

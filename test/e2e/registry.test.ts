@@ -100,6 +100,9 @@ describe("docker:// against docker-registry", () => {
     const parsed = JSON.parse(listed.stdout) as { Repository: string; Tags: string[] };
     assert.equal(parsed.Repository, `${registry.host}/many/img`);
     assert.deepEqual([...parsed.Tags].sort(), tags, "every tag landed (the registry lists them in its own order)");
+    const table = await imgcopy(["list", "--tls-verify=false", `docker://${registry.host}/many/img`]);
+    assertOk(table, "list");
+    for (const t of tags) assert.match(table.stdout, new RegExp(`${registry.host}/many/img:${t}\\b`));
     const digests = new Set(await Promise.all(tags.map((t) => registryDigest(`docker://${registry.host}/many/img:${t}`))));
     assert.equal(digests.size, 1);
   });

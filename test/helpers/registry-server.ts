@@ -15,6 +15,8 @@ export interface RegistryServerOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** A pull-through cache of this registry URL (http://127.0.0.1:PORT). */
   proxyRemoteUrl?: string;
+  /** Accept manifests whose non-distributable layers point at URLs matching these regexps (validation.manifests.urls.allow). */
+  allowLayerUrls?: string[];
   /** Refuse writes (storage.maintenance.readonly). */
   readonly?: boolean;
   /** Serve this storage directory instead of a new one (e.g. a read-only view of another instance's data). */
@@ -64,6 +66,7 @@ export async function startRegistry(opts: RegistryServerOptions = {}): Promise<R
     };
   }
   if (opts.proxyRemoteUrl) config.proxy = { remoteurl: opts.proxyRemoteUrl };
+  if (opts.allowLayerUrls) config.validation = { manifests: { urls: { allow: opts.allowLayerUrls } } };
   // YAML is a superset of JSON: the registry reads this as its config.yml.
   const configPath = join(dir.path, "config.yml");
   await writeFile(configPath, JSON.stringify(config, null, 2));

@@ -14,7 +14,9 @@ export type ErrorCode =
   | "EIO"
   | "EPLUGIN"
   | "EUSAGE"
-  | "EABORT";
+  | "EABORT"
+  | "EAUTH"
+  | "ENETWORK";
 
 /** Exit codes by kind: one place maps errors to what the process returns. */
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -28,6 +30,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   EIO: 1,
   EPLUGIN: 7,
   EABORT: 130,
+  EAUTH: 8,
+  ENETWORK: 9,
 };
 
 export class ImgcopyError extends Error {
@@ -105,6 +109,25 @@ export class UsageError extends ImgcopyError {
 export class AbortedError extends ImgcopyError {
   constructor(message = "copy aborted", options?: { cause?: unknown }) {
     super("EABORT", message, options);
+  }
+}
+
+/** A registry refused our credentials or the access (HTTP 401/403): never retried. */
+export class AuthError extends ImgcopyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("EAUTH", message, options);
+  }
+}
+
+/**
+ * A network or server failure (connection refused/reset, timeout, HTTP 429/5xx). `retryable`: a
+ * whole-operation retry (--retry-times) may succeed.
+ */
+export class NetworkError extends ImgcopyError {
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super("ENETWORK", message, options);
+    this.retryable = options?.retryable ?? true;
   }
 }
 

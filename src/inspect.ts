@@ -14,6 +14,8 @@ export interface InspectOptions {
   raw?: boolean;
   /** The image config instead of the summary. */
   config?: boolean;
+  /** Registry sources: list the repository's tags as RepoTags (default true; skopeo's --no-tags turns it off). */
+  tags?: boolean;
 }
 
 /** JSON to print (indented), or bytes to print as they are. */
@@ -49,7 +51,9 @@ export async function inspectImage(ref: ImageReference, opts: InspectOptions = {
       return opts.raw ? { kind: "bytes", bytes: configBytes } : { kind: "json", value: parseJsonObject(configBytes, `config of ${name}`) };
     }
     const summary = summarize(top, manifest, configBytes, name);
-    return { kind: "json", value: source.dockerName !== undefined ? { Name: source.dockerName, ...summary } : summary };
+    const named = source.dockerName !== undefined ? { Name: source.dockerName, ...summary } : summary;
+    if (source.listTags === undefined || opts.tags === false) return { kind: "json", value: named };
+    return { kind: "json", value: { ...named, RepoTags: await source.listTags(opts.ctx?.signal) } };
   } finally {
     await source.close();
   }

@@ -48,6 +48,23 @@ export interface SystemContext {
   signal?: AbortSignal;
   /** Called with one-line warnings a user should see (stderr in the CLI); a line starting "note: " is printed as a note. */
   warn?: (message: string) => void;
+  /** docker://: credentials given on the command line (--creds/--src-creds/--dest-creds, --username/--password). Never sent to mirrors. */
+  dockerAuth?: { username: string; password: string };
+  /** docker://: a bearer token given on the command line (--registry-token). */
+  dockerBearerToken?: string;
+  /** --authfile (the CLI also takes REGISTRY_AUTH_FILE from env when not given). */
+  authFilePath?: string;
+  /** --cert-dir / --src-cert-dir / --dest-cert-dir. */
+  dockerCertPath?: string;
+  /** --tls-verify=false (and --src-/--dest-): skip verification and allow plain HTTP. undefined = registries.conf decides. */
+  dockerInsecureSkipTLSVerify?: boolean;
+  /** registries.conf to read instead of the system's (REGISTRIES_CONFIG_PATH). */
+  registriesConfPath?: string;
+  /** Whole-operation retries (--retry-times, --retry-delay seconds). */
+  retryTimes?: number;
+  retryDelayMs?: number;
+  /** docker://: a connection without headers or body bytes for this long fails (then may be retried); default 120 s. */
+  dockerStallTimeoutMs?: number;
 }
 
 export interface CommitOptions {
@@ -80,6 +97,26 @@ export interface ImageTransport {
    * UserNamespaceRequest). Asked before `list`, outside the namespace; must open and lock nothing.
    */
   listUserNamespace?(location: string, ctx: SystemContext): Promise<UserNamespaceRequest | undefined>;
+  /** Optional, registry-like transports: a repository's tags (`imgcopy list-tags NAME:REPOSITORY`). */
+  listTags?(location: string, ctx: SystemContext): Promise<RepositoryTags>;
+  /** Optional, registry-like transports: `imgcopy login` / `logout` (check credentials, keep them in the auth file). */
+  readonly logins?: RegistryLogins;
+}
+
+/** What `imgcopy login`/`logout` ask of a registry-like transport. `host` is HOST[:PORT][/NAMESPACE]. */
+export interface RegistryLogins {
+  /** Checks the credentials against the registry, then stores them; returns the auth file written. */
+  login(host: string, credentials: { username: string; password: string }, ctx: SystemContext): Promise<string>;
+  /** Removes the host's stored credentials (every registry's when `host` is undefined); returns the auth file changed. */
+  logout(host: string | undefined, ctx: SystemContext): Promise<string>;
+  /** The user whose credentials are stored for the host (podman login --get-login); a NotFoundError when none. */
+  storedUser(host: string, ctx: SystemContext): Promise<string>;
+}
+
+/** What `imgcopy list-tags` prints, spelled as skopeo list-tags prints it. */
+export interface RepositoryTags {
+  Repository: string;
+  Tags: string[];
 }
 
 /**
@@ -143,6 +180,8 @@ export interface ImageSource {
    * A source that only learns its layers' digests while producing them marks them `placeholder`.
    */
   layerInfosForCopy?(instance?: Digest): Promise<BlobInfo[] | undefined>;
+  /** Registry-like sources: the repository's tags (skopeo inspect's RepoTags). */
+  listTags?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -4,11 +4,14 @@ import type { Options } from "yargs";
 import { COPY_OPTIONS } from "./commands/copy-options.js";
 import { INSPECT_OPTIONS } from "./commands/inspect-command.js";
 import { LIST_OPTIONS } from "./commands/list-command.js";
+import { LIST_TAGS_OPTIONS } from "./commands/list-tags-command.js";
+import { LOGIN_OPTIONS } from "./commands/login-command.js";
+import { LOGOUT_OPTIONS } from "./commands/logout-command.js";
 import { TRANSPORTS_OPTIONS } from "./commands/transports-command.js";
 import { GLOBAL_OPTIONS } from "./global-options.js";
 
-export type Verb = "copy" | "inspect" | "list" | "transports" | "completion";
-export const VERBS: readonly Verb[] = ["copy", "inspect", "list", "transports", "completion"];
+export type Verb = "copy" | "inspect" | "list" | "list-tags" | "login" | "logout" | "transports" | "completion";
+export const VERBS: readonly Verb[] = ["copy", "inspect", "list", "list-tags", "login", "logout", "transports", "completion"];
 
 /** What `imgcopy completion` takes besides the global flags. */
 export const COMPLETION_SHELLS = ["bash", "zsh"] as const;
@@ -25,12 +28,15 @@ const VERB_OPTIONS: Record<Verb, OptionTable> = {
   copy: COPY_OPTIONS,
   inspect: INSPECT_OPTIONS,
   list: LIST_OPTIONS,
+  "list-tags": LIST_TAGS_OPTIONS,
+  login: LOGIN_OPTIONS,
+  logout: LOGOUT_OPTIONS,
   transports: TRANSPORTS_OPTIONS,
   completion: {},
 };
 
 /** How many SRC/DEST-like arguments each verb takes. */
-export const VERB_POSITIONALS: Record<Verb, number> = { copy: 2, inspect: 1, list: 1, transports: 0, completion: 1 };
+export const VERB_POSITIONALS: Record<Verb, number> = { copy: 2, inspect: 1, list: 1, "list-tags": 1, login: 0, logout: 0, transports: 0, completion: 1 };
 
 export function isVerb(word: string): word is Verb {
   return (VERBS as readonly string[]).includes(word);

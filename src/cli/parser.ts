@@ -7,6 +7,9 @@ import { completionScript } from "./completion-scripts.js";
 import { copyCommand } from "./commands/copy-command.js";
 import { inspectCommand } from "./commands/inspect-command.js";
 import { listCommand } from "./commands/list-command.js";
+import { listTagsCommand } from "./commands/list-tags-command.js";
+import { loginCommand } from "./commands/login-command.js";
+import { logoutCommand } from "./commands/logout-command.js";
 import { transportsCommand } from "./commands/transports-command.js";
 import { addGlobalOptions, type GlobalArgs } from "./global-options.js";
 import { versionText } from "./package-version.js";
@@ -23,6 +26,9 @@ export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
     .command(inspectCommand)
     .command(transportsCommand)
     .command(listCommand)
+    .command(listTagsCommand)
+    .command(loginCommand)
+    .command(logoutCommand)
     // Our own command and script: yargs' built-in ones fall through to the default command when it may not exit, and know no zsh.
     .command(
       "completion [shell]",
@@ -35,6 +41,7 @@ export function buildParser(args: readonly string[]): Argv<GlobalArgs> {
     .example("imgcopy oci:./in:latest dir:./out", "copy an OCI layout's image into a directory")
     .example("imgcopy container-copy:mybox oci:./out:v1", "export a podman/buildah container as an image")
     .example("imgcopy oci:./in docker-archive:/dev/stdout > a.tar", "stream a docker archive to stdout")
+    .example("imgcopy container-copy:web docker://registry.example:5000/team/web:1", "push a container straight to a registry")
     .version(versionText())
     .alias("h", "help")
     .alias("v", "version")
@@ -53,6 +60,8 @@ const NEEDS: Record<string, string> = {
   copy: "a source and a destination: imgcopy copy SRC DEST",
   inspect: "an image reference: imgcopy inspect TRANSPORT:DETAILS",
   list: "a location: imgcopy list TRANSPORT:LOCATION",
+  "list-tags": "a repository: imgcopy list-tags docker://HOST/REPO",
+  login: "a registry: imgcopy login HOST[:PORT]",
 };
 
 function missingArgumentText(message: string, verb: string | undefined): string | undefined {

@@ -25,7 +25,7 @@ export interface CopyOptions {
   preserveDigests?: boolean;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
-  /** Layers copied at once when the destination allows it; default 3. */
+  /** Layers copied at once when the destination allows it; default 6 (containers/image's). */
   concurrency?: number;
 }
 
@@ -50,7 +50,7 @@ export interface ResolvedCopyOptions {
   concurrency: number;
 }
 
-export const DEFAULT_CONCURRENCY = 3;
+export const DEFAULT_CONCURRENCY = 6;
 
 /** Checks `options`; throws UsageError/UnsupportedError (e.g. bzip2, or zstd without its addon). */
 export async function resolveCopyOptions(options: CopyOptions): Promise<ResolvedCopyOptions> {

@@ -17,6 +17,9 @@ export async function streamToDestination(
   what: string,
 ): Promise<BlobInfo> {
   const out = new PassThrough();
+  // Failures are reported through the two promises; a destination that fails before reading (after
+  // the pipeline has finished filling `out`) must not leave an unhandled 'error' event behind.
+  out.on("error", () => undefined);
   const piping = pipeline([source, ...transforms, out], { signal });
   const putting = put(out).then(
     (stored) => {
@@ -33,6 +36,9 @@ export async function streamToDestination(
     },
   );
   const [piped, stored] = await Promise.allSettled([piping, putting]);
+  // A destination that stopped reading makes the pipeline fail with "premature close": its own error is the cause then.
+  const prematureClose = piped.status === "rejected" && (piped.reason as NodeJS.ErrnoException)?.code === "ERR_STREAM_PREMATURE_CLOSE";
+  if (prematureClose && stored.status === "rejected") throw stored.reason;
   if (piped.status === "rejected") throw piped.reason;
   if (stored.status === "rejected") throw stored.reason;
   return stored.value;

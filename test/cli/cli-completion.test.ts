@@ -51,7 +51,7 @@ describe("shell completion", () => {
     assert.deepEqual(await complete("imgcopy", "--format", ""), ["oci", "v2s2"]);
     assert.deepEqual(await complete("imgcopy", "--dest-compress-format", "z"), ["zstd"]);
     // "oci:./in" arrives split at the colon; the second reference is completed.
-    assert.deepEqual(await complete("imgcopy", "oci", ":", "./in", "do"), ["docker-archive:"]);
+    assert.deepEqual(await complete("imgcopy", "oci", ":", "./in", "do"), ["docker:", "docker-archive:"]);
     assert.deepEqual(await complete("imgcopy", "completion", ""), ["bash", "zsh"]);
     assert.deepEqual(await complete("imgcopy", "--plugin", fixturePlugin("tarball"), "tar"), ["tarball:"]);
   });

@@ -35,7 +35,7 @@ describe("imgcopy command line", () => {
     assert.match(copy.stdout, /--change .*CMD, ENTRYPOINT/);
     assert.ok(!copy.stdout.includes("ONBUILD"), "ONBUILD is ignored, so not offered");
     const inspect = await imgcopy(["inspect", "--help"]);
-    assert.match(inspect.stdout, /-n, --no-tags\s+do not list the repository's tags/);
+    assert.match(inspect.stdout, /-n, --no-tags\s+docker:\/\/: do not list the repository's tags/);
   });
 
   it("inspect -n and --no-tags are accepted (no-ops, as for skopeo scripts)", async () => {
@@ -59,7 +59,7 @@ describe("imgcopy command line", () => {
   it("an unknown option is named as such, once, whatever comes after it", async () => {
     const cases: [string[], string][] = [
       [["--bogus", "oci:a", "dir:b"], "--bogus"],
-      [["--retry-times", "3", "oci:a", "dir:b"], "--retry-times"],
+      [["--sign-by", "KEY", "oci:a", "dir:b"], "--sign-by"],
       [["copy", "oci:a", "dir:b", "--bogus=1"], "--bogus"],
       [["-z", "oci:a", "dir:b"], "-z"],
       [["inspect", "--progress", "json", "oci:a"], "--progress"],
@@ -103,7 +103,7 @@ describe("imgcopy command line", () => {
     const noColon = await imgcopy(["just-a-path", "dir:/tmp/x"]);
     assert.equal(noColon.code, 2);
     assert.deepEqual(stderrLines(noColon), [
-      'imgcopy: invalid image reference "just-a-path": expected TRANSPORT:DETAILS, e.g. oci:./out:latest (known transports: container-copy, containers-storage, dir, docker-archive, oci)',
+      'imgcopy: invalid image reference "just-a-path": expected TRANSPORT:DETAILS, e.g. oci:./out:latest (known transports: container-copy, containers-storage, dir, docker, docker-archive, oci)',
     ]);
     const unknown = await imgcopy(["nosuch:thing", "dir:/tmp/x"]);
     assert.equal(unknown.code, 2);

@@ -70,6 +70,27 @@ describe("streamToDestination", () => {
     assert.equal(endless.destroyed, true);
   });
 
+  it("a destination that stops its stream and fails is reported by its own error, not the premature close it caused", async () => {
+    const endless = new Readable({ read() { this.push(Buffer.alloc(1024)); } });
+    await assert.rejects(
+      streamToDestination(endless, [], async (s) => {
+        s.destroy();
+        throw new Error("registry refused the push");
+      }, new AbortController().signal, "blob"),
+      /registry refused the push/,
+    );
+  });
+
+  it("a destination that fails before reading a small blob leaves no unhandled stream error", async () => {
+    await assert.rejects(
+      streamToDestination(Readable.from([Buffer.from("config")]), [], async () => {
+        await new Promise((r) => setTimeout(r, 20)); // the pipeline has filled the stream and finished by now
+        throw new Error("read-only registry");
+      }, new AbortController().signal, "config"),
+      /read-only registry/,
+    );
+  });
+
   it("a destination that returns without reading everything is an error, not a hang", async () => {
     const endless = new Readable({ read() { this.push(Buffer.alloc(65536)); } });
     await assert.rejects(

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 
 const execFileP = promisify(execFile);
 
-const INSTALL_HINT = "apt-get install -y buildah skopeo umoci podman docker-registry uidmap apache2-utils (.ci/run does this)";
+const INSTALL_HINT = "apt-get install -y buildah skopeo umoci podman docker-registry uidmap apache2-utils openssl (.ci/run does this)";
 
 const found = new Map<string, boolean>();
 

@@ -46,7 +46,7 @@ describe("loadPlugins", () => {
     const registry = new TransportRegistry();
     const loaded = loadPlugins({ registry, env: NO_USER_ENV });
     assert.deepEqual(loaded.map((p) => p.manifestPath), bundledManifestPaths());
-    assert.deepEqual(registry.names(), ["container-copy", "containers-storage", "dir", "docker-archive", "oci"]);
+    assert.deepEqual(registry.names(), ["container-copy", "containers-storage", "dir", "docker", "docker-archive", "oci"]);
     assert.ok(registry.list().every((e) => !e.loaded && e.origin?.manifestPath !== undefined));
   });
 

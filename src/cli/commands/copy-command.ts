@@ -6,7 +6,8 @@ import { InterruptedError } from "../error-report.js";
 import { loadCliPlugins, parseCliReference, systemContextFrom, warn, type GlobalArgs } from "../global-options.js";
 import { abortOnSignals } from "../interrupt.js";
 import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
-import { addCopyOptions, engineOptionsFrom, withCopyContext, type CopyArgs } from "./copy-options.js";
+import { isImgcopyError, type NetworkError } from "../../errors.js";
+import { addCopyOptions, copyContexts, engineOptionsFrom, type CopyArgs } from "./copy-options.js";
 import { checkDigestfile, ignoredAnnotationWarning, ignoredCommitOptionsWarning, nameReferenceIn } from "./copy-checks.js";
 
 export function copyCommand(command: string, describe: string): CommandModule<GlobalArgs, CopyArgs> {
@@ -17,13 +18,13 @@ export function copyCommand(command: string, describe: string): CommandModule<Gl
 const KEEP_ALIVE_MS = 1 << 30;
 
 async function runCopy(args: CopyArgs): Promise<void> {
-  const ctx = withCopyContext(systemContextFrom(args), args);
+  const { sourceCtx, destCtx } = copyContexts(systemContextFrom(args), args);
   const engineOptions = engineOptionsFrom(args);
   if (args.digestfile !== undefined) await checkDigestfile(args.digestfile);
   await loadCliPlugins(args);
   const src = await parseCliReference(args.src);
   const dest = await parseCliReference(args.dest);
-  await enterUserNamespaceIfNeeded([src.userNamespace?.bind(src, ctx), dest.userNamespace?.bind(dest, ctx)], args.debug);
+  await enterUserNamespaceIfNeeded([src.userNamespace?.bind(src, sourceCtx), dest.userNamespace?.bind(dest, destCtx)], args.debug);
   const ignored = ignoredCommitOptionsWarning(args, src);
   if (ignored) warn(ignored);
 
@@ -39,13 +40,15 @@ async function runCopy(args: CopyArgs): Promise<void> {
   // process mid-copy (exit 13, temp files left); a ref'd timer keeps it alive so SIGINT can abort cleanly.
   const keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
   try {
-    const result = await copyImage(src, dest, {
-      ...engineOptions,
-      sourceCtx: ctx,
-      destCtx: ctx,
-      onProgress: (e: ProgressEvent) => progress.onEvent(e),
-      signal: interrupt.signal,
-    });
+    const copyOnce = () =>
+      copyImage(src, dest, {
+        ...engineOptions,
+        sourceCtx,
+        destCtx,
+        onProgress: (e: ProgressEvent) => progress.onEvent(e),
+        signal: interrupt.signal,
+      });
+    const result = await withRetries(copyOnce, destCtx.retryTimes ?? 0, destCtx.retryDelayMs ?? 1000, interrupt.signal);
     progress.finish();
     const annotation = ignoredAnnotationWarning(args, src, result.mediaType);
     if (annotation) warn(annotation);
@@ -65,5 +68,24 @@ async function runCopy(args: CopyArgs): Promise<void> {
   } finally {
     clearInterval(keepAlive);
     interrupt.dispose();
+  }
+}
+
+/**
+ * --retry-times for the whole copy (skopeo's retry.IfNecessary): a network failure that a request
+ * could not retry itself (a streamed upload cut off) restarts the copy from a re-read source;
+ * blobs already in place are then skipped.
+ */
+async function withRetries<T>(attempt: () => Promise<T>, times: number, firstDelayMs: number, signal: AbortSignal): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const retryable = isImgcopyError(err) && err.code === "ENETWORK" && (err as NetworkError).retryable;
+      if (!retryable || n >= times || signal.aborted) throw err;
+      const delay = Math.min(60_000, firstDelayMs * 2 ** n);
+      warn(`${(err as Error).message}; retrying in ${delay / 1000} s (${n + 1}/${times})`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }

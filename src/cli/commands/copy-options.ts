@@ -5,8 +5,9 @@ import { UsageError } from "../../errors.js";
 import type { CommitOptions, SystemContext } from "../../types.js";
 import type { CopyOptions } from "../../copy/copy-options.js";
 import { PROGRESS_MODES, nonNegative, type GlobalArgs, type ProgressMode } from "../global-options.js";
+import { COPY_REGISTRY_OPTIONS, sideArgs, withRegistryContext, type RetryArgs } from "./registry-options.js";
 
-export interface CopyArgs extends GlobalArgs {
+export interface CopyArgs extends GlobalArgs, RetryArgs {
   src: string;
   dest: string;
   quiet: boolean;
@@ -30,6 +31,8 @@ export interface CopyArgs extends GlobalArgs {
   annotation?: string[];
   change?: string[];
   includeVolumes: boolean;
+  authfile?: string;
+  imageParallelCopies?: number;
 }
 
 // The instructions the container-copy transport applies (it warns about and skips ONBUILD: OCI configs have no such field).
@@ -71,7 +74,7 @@ export const COMMIT_OPTIONS = {
 } as const satisfies Record<string, Options>;
 
 /** Every flag of the copy command (besides the global ones), for the parser, the unknown-option check and completion. */
-export const COPY_OPTIONS = { ...TRANSFER_OPTIONS, ...COMMIT_OPTIONS, ...PROGRESS_OPTIONS } as const satisfies Record<string, Options>;
+export const COPY_OPTIONS = { ...TRANSFER_OPTIONS, ...COMMIT_OPTIONS, ...COPY_REGISTRY_OPTIONS, ...PROGRESS_OPTIONS } as const satisfies Record<string, Options>;
 
 export function addCopyOptions(y: Argv<GlobalArgs>): Argv<CopyArgs> {
   return y
@@ -80,12 +83,13 @@ export function addCopyOptions(y: Argv<GlobalArgs>): Argv<CopyArgs> {
     .options(COPY_OPTIONS)
     .group(Object.keys(TRANSFER_OPTIONS), "Copy:")
     .group(Object.keys(COMMIT_OPTIONS), "Commit (container-copy):")
+    .group(Object.keys(COPY_REGISTRY_OPTIONS), "Registry (docker://):")
     .group(Object.keys(PROGRESS_OPTIONS), "Progress:")
     .conflicts("dest-compress", "dest-decompress") as unknown as Argv<CopyArgs>; // yargs infers kebab and camel keys both
 }
 
-/** The engine's options that flags set; context, progress, signal and concurrency come from the caller. */
-type EngineFlagOptions = Omit<CopyOptions, "sourceCtx" | "destCtx" | "onProgress" | "signal" | "concurrency">;
+/** The engine's options that flags set; context, progress and signal come from the caller. */
+type EngineFlagOptions = Omit<CopyOptions, "sourceCtx" | "destCtx" | "onProgress" | "signal">;
 
 /** The engine's options that the flags describe. */
 export function engineOptionsFrom(args: CopyArgs): EngineFlagOptions {
@@ -97,12 +101,28 @@ export function engineOptionsFrom(args: CopyArgs): EngineFlagOptions {
     preserveDigests: args.preserveDigests,
   };
   if (args.format !== undefined) out.format = args.format;
+  if (args.imageParallelCopies !== undefined) {
+    if (!Number.isInteger(args.imageParallelCopies) || args.imageParallelCopies < 1) {
+      throw new UsageError("--image-parallel-copies needs a whole number of at least 1");
+    }
+    out.concurrency = args.imageParallelCopies;
+  }
   if (args.destCompressFormat !== undefined) out.compressionFormat = args.destCompressFormat;
   if (args.destCompressLevel !== undefined) {
     if (!Number.isInteger(args.destCompressLevel)) throw new UsageError("--dest-compress-level needs a whole number");
     out.compressionLevel = args.destCompressLevel;
   }
   return out;
+}
+
+/** The source's and the destination's SystemContext: `withCopyContext`'s plus each side's registry flags. */
+export function copyContexts(ctx: SystemContext, args: CopyArgs): { sourceCtx: SystemContext; destCtx: SystemContext } {
+  const base = withCopyContext(ctx, args);
+  const all = args as unknown as Record<string, unknown>;
+  return {
+    sourceCtx: withRegistryContext(base, sideArgs(all, "src"), args, "src-", args.authfile),
+    destCtx: withRegistryContext(base, sideArgs(all, "dest"), args, "dest-", args.authfile),
+  };
 }
 
 /** Adds the destination-side and commit flags to a SystemContext built from the global options. */

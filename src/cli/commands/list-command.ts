@@ -8,14 +8,16 @@ import { formatListing } from "../listing-format.js";
 import { interruptible } from "../interrupt.js";
 import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { writeJson, writeStdout } from "../stdout.js";
+import { REGISTRY_OPTIONS, sideArgs, withRegistryContext, type RetryArgs } from "./registry-options.js";
 
-interface ListArgs extends GlobalArgs {
+interface ListArgs extends GlobalArgs, RetryArgs {
   location: string;
   json: boolean;
 }
 
 export const LIST_OPTIONS = {
   json: { type: "boolean", default: false, describe: "print JSON" },
+  ...REGISTRY_OPTIONS,
 } as const satisfies Record<string, Options>;
 
 export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
@@ -26,7 +28,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
       .positional("location", { type: "string", demandOption: true, describe: "TRANSPORT:LOCATION, or just TRANSPORT" })
       .options(LIST_OPTIONS) as unknown as Argv<ListArgs>, // yargs infers kebab and camel keys both
   handler: async (args) => {
-    const ctx = systemContextFrom(args);
+    const ctx = withRegistryContext(systemContextFrom(args), sideArgs(args as unknown as Record<string, unknown>, ""), args, "");
     await loadCliPlugins(args);
     const colon = args.location.indexOf(":");
     const name = colon < 0 ? args.location : args.location.slice(0, colon);

@@ -1,0 +1,185 @@
+// A fault-injecting TCP proxy (node:net) in front of a test registry: per request it can cut the
+// answer after N bytes, reset, answer 429/503 with Retry-After, stall, or drop a Range header so
+// the registry answers 200. Every connection carries one request (it asks for Connection: close),
+// so each request is seen and matched.
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+export type Fault =
+  | { kind: "cut"; afterBytes: number }
+  | { kind: "reset" }
+  | { kind: "status"; status: 429 | 503 | 502; retryAfter?: number }
+  | { kind: "stall" }
+  | { kind: "range-as-200" }
+  /** 307 to the same path on another origin ("http://127.0.0.1:PORT"), as registries do to blob storage. */
+  | { kind: "redirect"; origin: string }
+  /** Forwarded as usual, with this "Name: value" line added to the registry's answer. */
+  | { kind: "add-header"; header: string };
+
+export interface FaultRule {
+  method?: string;
+  path: RegExp;
+  /** Only requests that carry (true) / lack (false) a Range header. */
+  withRange?: boolean;
+  fault: Fault;
+  /** How many matching requests get the fault (then they pass). */
+  times: number;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  range: string | undefined;
+  /** Whether the request carried an Authorization header. */
+  authorization: boolean;
+  fault: Fault["kind"] | undefined;
+}
+
+export interface FaultProxy {
+  host: string;
+  port: number;
+  add(rule: FaultRule): void;
+  seen: SeenRequest[];
+  stop(): Promise<void>;
+}
+
+const HEAD_END = "\r\n\r\n";
+
+export async function startFaultProxy(target: { port: number }): Promise<FaultProxy> {
+  const rules: FaultRule[] = [];
+  const seen: SeenRequest[] = [];
+  const sockets = new Set<Socket>();
+  const track = (s: Socket): void => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+  };
+
+  const server: Server = createServer((client) => {
+    track(client);
+    let buffered = Buffer.alloc(0);
+    /** Where client bytes go while a request is being forwarded; undefined = reading the next request head. */
+    let upstream: Socket | undefined;
+    const onData = (chunk: Buffer): void => {
+      if (upstream) {
+        upstream.write(chunk);
+        return;
+      }
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered[0] === 0x16) {
+        // A TLS ClientHello (an https ping): pass the connection through untouched.
+        upstream = rawPassThrough(client, buffered);
+        return;
+      }
+      const end = buffered.indexOf(HEAD_END);
+      if (end < 0) return;
+      const head = buffered.subarray(0, end).toString("latin1");
+      const rest = buffered.subarray(end + HEAD_END.length);
+      buffered = Buffer.alloc(0);
+      upstream = forward(client, head, rest, () => {
+        upstream = undefined;
+      });
+    };
+    client.on("data", onData);
+  });
+
+  const rawPassThrough = (client: Socket, first: Buffer): Socket => {
+    const up = connect(target.port, "127.0.0.1");
+    track(up);
+    up.write(first);
+    up.pipe(client);
+    up.on("close", () => client.destroy());
+    client.on("close", () => up.destroy());
+    return up;
+  };
+
+  /**
+   * Forwards one request on a fresh upstream connection (asking it to close after the answer) and
+   * relays the answer without its "Connection: close", so the client keeps its connection for the next
+   * request; `done` is called when the answer has been relayed. Returns the upstream socket (or undefined
+   * when the fault answers itself).
+   */
+  const forward = (client: Socket, head: string, rest: Buffer, done: () => void): Socket | undefined => {
+    const [requestLine = "", ...headerLines] = head.split("\r\n");
+    const [method = "", path = ""] = requestLine.split(" ");
+    const headers = headerLines.filter((l) => !/^connection:/i.test(l));
+    const range = headers.find((l) => /^range:/i.test(l))?.slice("range:".length).trim();
+    const rule = rules.find(
+      (r) => r.times > 0 && (r.method === undefined || r.method === method) && r.path.test(path) && (r.withRange === undefined || r.withRange === (range !== undefined)),
+    );
+    if (rule) rule.times--;
+    const fault = rule?.fault;
+    const authorization = headers.some((l) => /^authorization:/i.test(l));
+    seen.push({ method, path, range, authorization, fault: fault?.kind });
+    if (fault?.kind === "redirect") {
+      client.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${fault.origin}${path}\r\nContent-Length: 0\r\n\r\n`);
+      done();
+      return undefined;
+    }
+    if (fault?.kind === "reset") {
+      client.resetAndDestroy();
+      return undefined;
+    }
+    if (fault?.kind === "stall") {
+      client.pause(); // never answers; destroyed on stop()
+      return undefined;
+    }
+    if (fault?.kind === "status") {
+      const retryAfter = fault.retryAfter === undefined ? "" : `Retry-After: ${fault.retryAfter}\r\n`;
+      const body = JSON.stringify({ errors: [{ code: fault.status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE", message: "injected by the test" }] });
+      // Closing keeps a request body the client may still send from being read as the next request.
+      client.end(`HTTP/1.1 ${fault.status} Injected\r\n${retryAfter}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return undefined;
+    }
+    const forwarded = fault?.kind === "range-as-200" ? headers.filter((l) => !/^range:/i.test(l)) : headers;
+    const up = connect(target.port, "127.0.0.1");
+    track(up);
+    up.write(`${requestLine}\r\n${[...forwarded, "Connection: close"].join("\r\n")}${HEAD_END}`);
+    if (rest.length > 0) up.write(rest);
+    let left = fault?.kind === "cut" ? fault.afterBytes : Infinity;
+    let responseHead: Buffer | undefined = Buffer.alloc(0);
+    const relay = (bytes: Buffer): void => {
+      if (left <= 0 || client.destroyed) return;
+      const part = bytes.subarray(0, left);
+      left -= part.length;
+      client.write(part);
+      if (left <= 0) {
+        up.destroy();
+        client.destroy();
+      }
+    };
+    up.on("data", (chunk: Buffer) => {
+      if (responseHead === undefined) {
+        relay(chunk);
+        return;
+      }
+      responseHead = Buffer.concat([responseHead, chunk]);
+      const end = responseHead.indexOf(HEAD_END);
+      if (end < 0) return;
+      const lines = responseHead.subarray(0, end).toString("latin1").split("\r\n").filter((l) => !/^connection:/i.test(l));
+      if (fault?.kind === "add-header") lines.push(fault.header);
+      const body = responseHead.subarray(end + HEAD_END.length);
+      responseHead = undefined;
+      relay(Buffer.concat([Buffer.from(`${lines.join("\r\n")}${HEAD_END}`, "latin1"), body]));
+    });
+    up.on("end", () => done());
+    up.on("close", () => {
+      if (responseHead !== undefined) client.destroy(); // no answer at all
+    });
+    client.on("close", () => up.destroy());
+    return up;
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    add: (rule) => rules.push(rule),
+    seen,
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

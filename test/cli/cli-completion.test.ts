@@ -68,7 +68,7 @@ describe("shell completion", () => {
   });
 
   it("offers only transports that can list after list", async () => {
-    assert.deepEqual(await complete("imgcopy", "list", ""), ["container-copy:", "containers-storage:"]);
+    assert.deepEqual(await complete("imgcopy", "list", ""), ["container-copy:", "containers-storage:", "docker:"]);
     assert.deepEqual(await complete("imgcopy", "list", "--plugin", fixturePlugin("tarball"), "ta"), ["tarball:"]);
   });
 

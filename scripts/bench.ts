@@ -1,9 +1,13 @@
 // Benchmark: imgcopy against skopeo / buildah doing the same job, measured in the same run.
-// Prints one row per job with median wall times and the ratio imgcopy / Go tool (< 1: we are faster).
-// Usage: npm run build && npm run bench [-- --runs 3 --scale 1]
-// Needs root (buildah with a vfs store), buildah, skopeo. Takes a few minutes.
+// Prints one row per job: median wall times, the ratio imgcopy / Go tool (< 1: we are faster),
+// output sizes and peak RSS (max of the runs, from /usr/bin/time).
+// Usage: npm run build && npm run bench [-- --runs 3 --scale 1 --quick --cli PATH --only WORD]
+//   --quick: a smaller store (no python tree, 1 random file) and 1 run: for trying changes.
+//   --cli PATH: time another build of imgcopy (e.g. a checkout of main) instead of ./dist.
+//   --only WORD: only the jobs whose name contains WORD (repeatable).
+// Needs root (buildah with a vfs store), buildah, skopeo, /usr/bin/time. Takes a few minutes.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,18 +17,24 @@ const opt = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const RUNS = opt("runs", 3);
-const SCALE = opt("scale", 1); // multiplies the random data added to the container
+const QUICK = args.includes("--quick");
+const RUNS = opt("runs", QUICK ? 1 : 3);
+const SCALE = opt("scale", QUICK ? 0.25 : 1); // multiplies the random data added to the container
+const cliAt = args.indexOf("--cli");
+const CLI = resolve(cliAt >= 0 ? (args[cliAt + 1] as string) : "dist/src/cli/main.js");
+const ONLY = args.flatMap((a, i) => (a === "--only" ? [args[i + 1] as string] : []));
 
-const CLI = resolve("dist/src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "imgcopy-bench-"));
 const G = join(work, "g");
 const R = join(work, "r");
 const S = ["--root", G, "--runroot", R, "--storage-driver", "vfs"];
 const BRACKET = `[vfs@${G}+${R}]`;
+const RSS_FILE = join(work, "rss");
+// The blob-info cache must not carry over from other runs of the machine: one per bench.
+const ENV = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
 
 function sh(cmd: string, argv: string[]): string {
-  return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 }).trim();
+  return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env: ENV }).trim();
 }
 
 function fresh(path: string): string {
@@ -32,19 +42,26 @@ function fresh(path: string): string {
   return path;
 }
 
-/** Median wall time (ms) of `runs` executions; `prepare` runs before each, untimed. */
-function time(label: string, argv: string[], prepare: () => void): number {
+interface Timing {
+  ms: number;
+  rssMiB: number;
+}
+
+/** Median wall time of `runs` executions and their peak RSS; `prepare` runs before each, untimed. */
+function time(label: string, argv: string[], prepare: () => void): Timing {
   const samples: number[] = [];
+  let rss = 0;
   for (let i = 0; i < RUNS; i++) {
     prepare();
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", RSS_FILE, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${label}: ${argv.join(" ")} failed: ${r.stderr}`);
     samples.push(ms);
+    rss = Math.max(rss, Number(readFileSync(RSS_FILE, "utf8").trim().split("\n").pop()) / 1024);
   }
   samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+  return { ms: samples[Math.floor(samples.length / 2)]!, rssMiB: rss };
 }
 
 function setup(): { ctr: string; image: string } {
@@ -60,62 +77,87 @@ function setup(): { ctr: string; image: string } {
   sh("buildah", [...S, "commit", "-q", c2, "localhost/bench:1"]);
   const ctr = sh("buildah", [...S, "from", "--name", "bench-ctr", "localhost/bench:1"]);
   const m3 = sh("buildah", [...S, "mount", ctr]);
-  cpSync("/usr/lib/python3.11", join(m3, "usr/lib/python3.11"), { recursive: true, verbatimSymlinks: true });
+  if (!QUICK) cpSync("/usr/lib/python3.11", join(m3, "usr/lib/python3.11"), { recursive: true, verbatimSymlinks: true });
   mkdirSync(join(m3, "data"));
-  for (let i = 0; i < 4 * SCALE; i++) writeFileSync(join(m3, "data", `random-${i}`), randomBytes(8 << 20));
+  for (let i = 0; i < Math.max(1, Math.round(4 * SCALE)); i++) writeFileSync(join(m3, "data", `random-${i}`), randomBytes(8 << 20));
   return { ctr, image: "localhost/bench:1" };
 }
 
 interface Row {
   job: string;
-  ours: number;
-  theirs: number;
   tool: string;
+  ours: Timing;
+  theirs: Timing;
+  /** Output bytes (du -sb) when the job writes an image. */
+  oursSize?: number;
+  theirsSize?: number;
 }
+
+const duBytes = (path: string): number => Number(sh("du", ["-sb", path]).split("\t")[0]);
 
 function main(): void {
   const { ctr, image } = setup();
   const out = join(work, "out");
   const rows: Row[] = [];
-  const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void): void => {
+  /** `prepare` may differ per side (e.g. a layout the same tool wrote before); `output` is measured after the last run. */
+  const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void, theirPrepare = prepare, output?: string): void => {
+    if (ONLY.length > 0 && !ONLY.some((w) => job.includes(w))) return;
     process.stderr.write(`timing: ${job}\n`);
-    rows.push({ job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: time(`${tool} ${job}`, theirs, prepare) });
+    const row: Row = { job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: { ms: 0, rssMiB: 0 } };
+    if (output) row.oursSize = duBytes(output);
+    row.theirs = time(`${tool} ${job}`, theirs, theirPrepare);
+    if (output) row.theirsSize = duBytes(output);
+    rows.push(row);
   };
   const ic = (...a: string[]): string[] => [process.execPath, CLI, ...a];
+  const once = (argv: string[]): void => {
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
+    if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  };
 
   // Fixtures in other formats, made by skopeo once.
   const ociSrc = join(work, "src-oci");
+  const ociPlain = join(work, "src-oci-plain");
   const archSrc = join(work, "src.tar");
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${ociSrc}:bench`]);
+  sh("skopeo", ["copy", "-q", "--dest-oci-accept-uncompressed-layers", `containers-storage:${BRACKET}${image}`, `oci:${ociPlain}:bench`]);
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `docker-archive:${archSrc}:bench:1`]);
 
+  const ctrRef = `container-copy:${BRACKET}${ctr}`;
+  const oursGzip = ic("--quiet", ctrRef, `oci:${out}:x`);
+  const buildahGzip = ["buildah", ...S, "commit", "-q", "--disable-compression=false", ctr, `oci:${out}:x`];
   // Copies run with --quiet (as skopeo -q / buildah commit -q); inspect has no progress to silence.
-  add("export container -> oci (gzip)", "buildah commit", ic("--quiet", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
-    ["buildah", ...S, "commit", "-q", ctr, `oci:${out}:x`], () => fresh(out));
-  add("export container -> oci (uncompressed)", "buildah commit", ic("--quiet", "--dest-oci-accept-uncompressed-layers", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
-    ["buildah", ...S, "commit", "-q", "--disable-compression", ctr, `oci:${out}:x`], () => fresh(out));
+  add("container -> oci (gzip), first export", "buildah commit", oursGzip, buildahGzip, () => fresh(out), undefined, out);
+  add("the same container exported again into the same layout", "buildah commit", oursGzip, buildahGzip,
+    () => { fresh(out); once(oursGzip); }, () => { fresh(out); once(buildahGzip); }, out);
+  add("container -> oci (uncompressed)", "buildah commit", ic("--quiet", "--dest-oci-accept-uncompressed-layers", ctrRef, `oci:${out}:x`),
+    ["buildah", ...S, "commit", "-q", "--disable-compression", ctr, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("store image -> oci (zstd)", "skopeo copy", ic("--quiet", "--dest-compress-format", "zstd", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
+    ["skopeo", "copy", "-q", "--dest-compress-format", "zstd", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out), undefined, out);
   add("store image -> oci (gzip)", "skopeo copy", ic("--quiet", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> oci (new layout)", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out));
+    ["skopeo", "copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("oci (uncompressed) -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociPlain}:bench`, `docker-archive:${out}:bench:1`),
+    ["skopeo", "copy", "-q", `oci:${ociPlain}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> oci (new layout)", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `oci:${out}:x`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> dir", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `dir:${out}`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `dir:${out}`], () => fresh(out), undefined, out);
   add("docker-archive -> oci (gzip)", "skopeo copy", ic("--quiet", `docker-archive:${archSrc}`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> dir", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `dir:${out}`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `dir:${out}`], () => fresh(out));
-  add("inspect container (no layer reads)", "buildah inspect", ic("inspect", `container-copy:${BRACKET}${ctr}`),
-    ["buildah", ...S, "inspect", ctr], () => undefined);
-  add("inspect oci image", "skopeo inspect", ic("inspect", `oci:${ociSrc}:bench`),
-    ["skopeo", "inspect", `oci:${ociSrc}:bench`], () => undefined);
+    ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("inspect container (no layer reads)", "buildah inspect", ic("inspect", ctrRef), ["buildah", ...S, "inspect", ctr], () => undefined);
+  add("inspect oci image", "skopeo inspect", ic("inspect", `oci:${ociSrc}:bench`), ["skopeo", "inspect", `oci:${ociSrc}:bench`], () => undefined);
   add("start-up (--version)", "skopeo --version", [process.execPath, CLI, "--version"], ["skopeo", "--version"], () => undefined);
 
-  const layerMb = Number(sh("du", ["-sm", join(G, "vfs")]).split("\t")[0]);
-  console.log(`imgcopy benchmark: ${RUNS} runs each, median wall time; vfs store ${layerMb} MB on disk; node ${process.version}; ${sh("skopeo", ["--version"])}; ${sh("buildah", ["--version"])}`);
-  console.log(`| job | imgcopy (s) | Go tool | Go tool (s) | ratio |`);
-  console.log(`|---|---:|---|---:|---:|`);
+  const storeMb = Number(sh("du", ["-sm", join(G, "vfs")]).split("\t")[0]);
+  const mb = (n: number | undefined): string => (n === undefined ? "" : (n / 1e6).toFixed(1));
+  console.log(`imgcopy benchmark${QUICK ? " (--quick)" : ""}: ${RUNS} runs each, median wall time, peak RSS the max of the runs; vfs store ${storeMb} MB on disk; node ${process.version}; ${sh("skopeo", ["--version"])}; ${sh("buildah", ["--version"])}; ${CLI}`);
+  console.log(`| job | imgcopy (s) | Go tool | Go tool (s) | ratio | output MB (ours / theirs) | peak RSS MiB (ours / theirs) |`);
+  console.log(`|---|---:|---|---:|---:|---:|---:|`);
   for (const r of rows) {
-    console.log(`| ${r.job} | ${(r.ours / 1000).toFixed(2)} | ${r.tool} | ${(r.theirs / 1000).toFixed(2)} | ${(r.ours / r.theirs).toFixed(2)} |`);
+    const size = r.oursSize === undefined ? "" : `${mb(r.oursSize)} / ${mb(r.theirsSize)}`;
+    console.log(`| ${r.job} | ${(r.ours.ms / 1000).toFixed(2)} | ${r.tool} | ${(r.theirs.ms / 1000).toFixed(2)} | ${(r.ours.ms / r.theirs.ms).toFixed(2)} | ${size} | ${r.ours.rssMiB.toFixed(0)} / ${r.theirs.rssMiB.toFixed(0)} |`);
   }
 }
 

@@ -99,6 +99,12 @@ export interface BlobStream {
   stream: Readable;
   /** -1 when unknown. */
   size: number;
+  /**
+   * True when the source itself checks these bytes against the digest and size it was asked for
+   * and fails the stream before its last byte leaves on a mismatch (a tar-split replay checks the
+   * store's diff digest): the engine then does not hash them a second time.
+   */
+  digestVerified?: boolean;
 }
 
 export interface ImageSource {
@@ -123,6 +129,17 @@ export type LayerCompressionWish = "preserve" | "compress" | "decompress";
 
 export interface PutBlobOptions {
   isConfig: boolean;
+  /**
+   * The engine hashes the stream as it flows: once the stream has ended, `digest()` and `size` are
+   * those of the bytes given. A destination uses them instead of hashing the bytes again.
+   */
+  streamDigest?: StreamDigest;
+}
+
+/** A digest computed while a stream flows; valid once the stream has ended. */
+export interface StreamDigest {
+  digest(): Digest;
+  readonly size: number;
 }
 
 export interface ImageDestination {
@@ -135,8 +152,9 @@ export interface ImageDestination {
   /** When the destination already has the blob: its stored info (the engine then skips the copy). */
   tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined>;
   /**
-   * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified; when
-   * `info.placeholder` is set the destination must hash what it writes and return the real digest.
+   * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified (a
+   * destination need not hash again); when `info.placeholder` is set the destination returns the
+   * real digest: `opts.streamDigest`'s when given, else it hashes what it writes.
    */
   putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo>;
   /** `instance`: a per-image manifest of a list/index (given before the list itself). */

@@ -86,7 +86,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   const { algorithm: actual, stream } = await detectCompression(addAbortSignal(signal, blob.stream));
   let sent: SentLayer;
   try {
-    sent = await sendLayer(run, job, choice, stream, actual, total, signal);
+    sent = await sendLayer(run, job, choice, { stream, digestVerified: blob.digestVerified === true }, actual, total, signal);
   } catch (err) {
     stream.destroy();
     throw explainStreamError(err, what, actual);
@@ -111,7 +111,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
 interface SentLayer {
   mediaType: string;
   changed: boolean;
-  /** What we wrote, as hashed on its way out. */
+  /** What we wrote, as hashed (or verified) on its way out. */
   written: { digest: Digest; size: number };
   /** What the destination says it stored. */
   stored: BlobInfo;
@@ -119,12 +119,15 @@ interface SentLayer {
   diffId: Digest | undefined;
 }
 
+/** How to read a digest once the stream has ended. */
+type Later = () => { digest: Digest; size: number };
+
 /** Decides the layer's operation from its real compression and streams it into the destination. */
 async function sendLayer(
   run: CopyRun,
   job: LayerJob,
   choice: CompressionChoice,
-  stream: Readable,
+  blob: { stream: Readable; digestVerified: boolean },
   actual: DetectedCompression,
   total: number,
   signal: AbortSignal,
@@ -137,20 +140,20 @@ async function sendLayer(
   const outCompression = compressionAfter(actual, op, choice.algorithm);
   const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, op, outCompression, what);
   const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
-  const blobHasher = new DigestingStream();
-  const transforms: Transform[] = info.placeholder ? [meter] : [new VerifyingStream(what, info.digest, total), meter];
-  const diffIdOf = await addOperation(transforms, op, actual, job, blobHasher, choice, run);
-  transforms.push(blobHasher);
+  const transforms: Transform[] = [meter];
+  const sourceDigest = checkSource(transforms, job, blob.digestVerified, total, op === "keep" || actual === "none", meter);
+  const { written, diffIdOf } = await addOperation(transforms, op, actual, job, sourceDigest, choice, run);
 
   const placeholder = op !== "keep" || info.placeholder === true;
   const putInfo = describe(info, mediaType, info.digest, placeholder ? -1 : total, op !== "keep");
   if (outCompression === "none" || outCompression === "gzip" || outCompression === "zstd") putInfo.compression = outCompression;
   if (placeholder) putInfo.placeholder = true;
-  const stored = await streamToDestination(stream, transforms, (s) => run.dest.putBlob(s, putInfo, { isConfig: false }), signal, what);
+  const streamDigest = { digest: () => written().digest, get size() { return written().size; } };
+  const stored = await streamToDestination(blob.stream, transforms, (s) => run.dest.putBlob(s, putInfo, { isConfig: false, streamDigest }), signal, what);
   return {
     mediaType,
     changed: op !== "keep",
-    written: { digest: blobHasher.digest(), size: blobHasher.size },
+    written: written(),
     stored,
     bytesRead: meter.bytes,
     diffId: diffIdOf(),
@@ -158,40 +161,74 @@ async function sendLayer(
 }
 
 /**
- * Appends the transforms of `op` (and the hashing of the uncompressed content) to `transforms`;
- * returns how to read the DiffID once the stream has ended.
+ * Each source byte is hashed once: by the source itself (digestVerified), by a verifier against
+ * the digest the source named, or, for a placeholder, by a hasher when its digest is needed
+ * (`needed`: kept as is, or a plain tar whose digest is the DiffID). Returns how to read it.
+ */
+function checkSource(transforms: Transform[], job: LayerJob, verifiedBySource: boolean, total: number, needed: boolean, meter: ProgressMeter): Later | undefined {
+  const { info, what } = job;
+  if (info.placeholder) {
+    if (!needed) return undefined;
+    const hasher = new DigestingStream();
+    transforms.push(hasher);
+    return () => ({ digest: hasher.digest(), size: hasher.size });
+  }
+  if (verifiedBySource) return () => ({ digest: info.digest, size: meter.bytes });
+  const verifier = new VerifyingStream(what, info.digest, total);
+  transforms.unshift(verifier);
+  return () => ({ digest: verifier.digest(), size: verifier.size });
+}
+
+/**
+ * Appends the transforms of `op` (and the hashing of what is written and of the uncompressed
+ * content, where no earlier hash already gives it) to `transforms`.
  */
 async function addOperation(
   transforms: Transform[],
   op: LayerOperation,
   actual: DetectedCompression,
   job: LayerJob,
-  blobHasher: DigestingStream,
+  sourceDigest: Later | undefined,
   choice: CompressionChoice,
   run: CopyRun,
-): Promise<() => Digest | undefined> {
+): Promise<{ written: Later; diffIdOf: () => Digest | undefined }> {
   const { what } = job;
   const level = run.options.level;
+  const hashOut = (): Later => {
+    const hasher = new DigestingStream();
+    transforms.push(hasher);
+    return () => ({ digest: hasher.digest(), size: hasher.size });
+  };
   if (op === "compress" || op === "recompress") {
-    if (op === "recompress") transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-    const uncompressed = new DigestingStream();
-    transforms.push(uncompressed, await createCompressor(choice.algorithm, level));
-    return () => uncompressed.digest();
+    let diffIdOf: () => Digest;
+    if (op === "recompress") {
+      transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
+      const uncompressed = new DigestingStream();
+      transforms.push(uncompressed);
+      diffIdOf = () => uncompressed.digest();
+    } else {
+      const plain = sourceDigest as Later; // compress: the source is a plain tar, its digest is the DiffID
+      diffIdOf = () => plain().digest;
+    }
+    transforms.push(await createCompressor(choice.algorithm, level));
+    return { written: hashOut(), diffIdOf };
   }
   if (op === "decompress") {
     transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-    return () => blobHasher.digest();
+    const written = hashOut();
+    return { written, diffIdOf: () => written().digest };
   }
-  if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return () => undefined;
-  if (actual === "none") return () => blobHasher.digest();
+  const written = sourceDigest as Later; // keep: what is written is what the source gave
+  if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return { written, diffIdOf: () => undefined };
+  if (actual === "none") return { written, diffIdOf: () => written().digest };
   try {
     const tap = new UncompressedDigestTap(await createDecompressor(actual, what));
     transforms.push(tap);
-    return () => tap.digest();
+    return { written, diffIdOf: () => tap.digest() };
   } catch (err) {
     if (job.info.placeholder) throw err;
     run.warn(`${what}: its DiffID is not verified: ${(err as Error).message}`);
-    return () => undefined;
+    return { written, diffIdOf: () => undefined };
   }
 }
 

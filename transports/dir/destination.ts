@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
-import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, StreamDigest, SystemContext } from "../../src/types.js";
 import { CURRENT_VERSION, VERSION_FILE, blobFile, classifyTarget, manifestFile, signatureFile } from "./dir-layout.js";
 import type { DirReference } from "./reference.js";
 
@@ -72,23 +72,25 @@ export class DirImageDestination implements ImageDestination {
     return { ...info, size };
   }
 
-  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+  /** A digest the engine proved (not a placeholder) is not hashed again; a placeholder's comes from `opts.streamDigest` or is hashed here. */
+  async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen();
     const what = `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`;
     if (!info.placeholder) blobFile(info.digest, what); // a hostile digest fails before any byte is written
     const tmp = join(this.staging, `.upload-${randomBytes(6).toString("hex")}`);
-    const hasher = new DigestingStream();
+    const hasher = info.placeholder && !opts.streamDigest ? new DigestingStream() : undefined;
     try {
-      await pipeline(stream, hasher, createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true }));
-      const digest = hasher.digest();
-      if (!info.placeholder && digest !== info.digest) throw new DigestMismatchError(what, info.digest, digest);
-      if (!info.placeholder && info.size >= 0 && hasher.size !== info.size) {
-        throw new DigestMismatchError(what, `size ${info.size}`, `size ${hasher.size}`);
+      const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+      await (hasher ? pipeline(stream, hasher, file) : pipeline(stream, file));
+      const size = file.bytesWritten;
+      const digest = info.placeholder ? (hasher ?? (opts.streamDigest as StreamDigest)).digest() : info.digest;
+      if (!info.placeholder && info.size >= 0 && size !== info.size) {
+        throw new DigestMismatchError(what, `size ${info.size}`, `size ${size}`);
       }
       await rename(tmp, join(this.staging, blobFile(digest, what)));
-      this.written.set(digest, hasher.size);
+      this.written.set(digest, size);
       const { placeholder: _placeholder, ...rest } = info;
-      return { ...rest, digest, size: hasher.size };
+      return { ...rest, digest, size };
     } catch (err) {
       await rm(tmp, { force: true });
       throw describeFsError(err, what);

@@ -13,6 +13,7 @@ import type {
   ImageDestination,
   LayerCompressionWish,
   PutBlobOptions,
+  StreamDigest,
   SystemContext,
 } from "../../src/types.js";
 import { writeBlob } from "./blob-writer.js";
@@ -110,10 +111,10 @@ export class OciLayoutDestination implements ImageDestination {
     return { ...info, size: st.size };
   }
 
-  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+  async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen();
     const expected = info.placeholder ? undefined : { digest: info.digest, size: info.size };
-    const written = await this.store(stream, expected, `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`);
+    const written = await this.store(stream, expected, `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`, opts.streamDigest);
     const { placeholder: _placeholder, ...rest } = info;
     return { ...rest, digest: written.digest, size: written.size };
   }
@@ -197,13 +198,13 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   /** Stores a blob, remembering it as used, and as added when it was not there before. */
-  private async store(stream: Readable, expected: { digest: Digest; size: number } | undefined, what: string) {
+  private async store(stream: Readable, expected: { digest: Digest; size: number } | undefined, what: string, computed?: StreamDigest) {
     // A concurrent abandoned copy may have removed an empty blobs/ that it created.
     const made = await mkdir(blobDir(this.layoutPath), { recursive: true }).catch((err: unknown) => {
       throw describeFsError(err, `${this.what}: ${blobDir(this.layoutPath)}`);
     });
     this.createdBlobDirs ??= made;
-    const written = await writeBlob(this.layoutPath, stream, expected, what);
+    const written = await writeBlob(this.layoutPath, stream, expected, what, computed);
     if (written.created) this.added.add(written.digest);
     this.used.add(written.digest);
     return written;

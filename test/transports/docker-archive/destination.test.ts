@@ -130,18 +130,21 @@ describe("docker-archive destination", () => {
   it("checks digests and sizes, refuses other manifest types, and leaves PATH alone until commit", async () => {
     const target = join(out, "keep.tar");
     await writeFile(target, "");
-    const dest = await destination(`${target}:x:1`);
     const blob = Buffer.from("layer bytes");
     const digest = sha256(blob);
+    // Digests are the engine's to prove (it hashed the stream); sizes are checked here too, and a torn archive is never committed.
+    const torn = await destination(`${target}:x:1`);
     await assert.rejects(
-      dest.putBlob(Readable.from([blob]), { digest: sha256("other"), size: blob.length }, { isConfig: false }),
-      oneLineError("EDIGEST", /keep\.tar:docker\.io\/library\/x:1: blob sha256:[0-9a-f]+: digest mismatch/),
+      torn.putBlob(Readable.from([blob]), { digest, size: 3 }, { isConfig: false }),
+      oneLineError("EDIGEST", /keep\.tar:docker\.io\/library\/x:1: blob sha256:[0-9a-f]+: digest mismatch: expected size 3, got size 11/),
     );
-    await assert.rejects(dest.putBlob(Readable.from([blob]), { digest, size: 3 }, { isConfig: false }), oneLineError("EDIGEST", /expected size 3, got size 11/));
+    await assert.rejects(torn.putBlob(Readable.from([blob]), { digest, size: blob.length }, { isConfig: false }), oneLineError("EIO", /an earlier blob failed half-way into the archive/));
+    await torn.close();
+    const dest = await destination(`${target}:x:1`);
     const stored = await dest.putBlob(Readable.from([blob]), { digest, size: blob.length }, { isConfig: false });
     assert.deepEqual([stored.digest, stored.size, stored.compression], [digest, blob.length, "none"]);
     assert.deepEqual(await dest.tryReusingBlob({ digest, size: -1 }), stored);
-    assert.equal((await leftovers(out, "keep.tar")).length, 1, "blobs wait in a temp folder beside PATH");
+    assert.ok((await leftovers(out, "keep.tar")).length >= 1, "blobs wait in temp files beside PATH");
     await assert.rejects(dest.putManifest(Buffer.from("{}"), "application/vnd.oci.image.manifest.v1+json"), oneLineError("EUNSUPPORTED", /Docker v2s2 images only/));
     const manifest = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: { digest: sha256("missing"), size: 7 }, layers: [{ digest, size: blob.length }] };
     await dest.putManifest(Buffer.from(JSON.stringify(manifest)), DOCKER_MANIFEST);

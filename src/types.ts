@@ -125,6 +125,13 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
+export interface ReuseOptions {
+  /** The engine would compress the layer with this algorithm; a compressed blob of the same DiffID may stand in. */
+  compressTo?: CompressionAlgorithm;
+  /** Compressed blobs the blob-info cache remembers for this DiffID here, newest first: hints to verify, never facts. */
+  candidates?: BlobInfo[];
+}
+
 export type LayerCompressionWish = "preserve" | "compress" | "decompress";
 
 export interface PutBlobOptions {
@@ -149,8 +156,19 @@ export interface ImageDestination {
   desiredLayerCompression(): LayerCompressionWish;
   /** True when putBlob may be called concurrently. */
   hasThreadSafePutBlob(): boolean;
-  /** When the destination already has the blob: its stored info (the engine then skips the copy). */
-  tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined>;
+  /**
+   * When the destination already has the blob: its stored info (the engine then skips the copy).
+   * With `opts.compressTo`, the engine would compress this layer (`info.digest` is its DiffID): a
+   * blob already there holding the same DiffID compressed with that algorithm may be returned
+   * instead, once the destination has checked it (from its own records, or `opts.candidates`,
+   * what the blob-info cache remembers, each verified before use).
+   */
+  tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined>;
+  /**
+   * Optional: names where this destination keeps blobs (e.g. "oci:/abs/layout"), so that the
+   * blob-info cache can remember what was written there; undefined = nothing to remember.
+   */
+  blobCacheLocation?(): string | undefined;
   /**
    * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified (a
    * destination need not hash again); when `info.placeholder` is set the destination returns the

@@ -70,6 +70,9 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     }
   }
 
+  const reusedCompressed = await reuseCompressed(run, job, claimed, choice);
+  if (reusedCompressed) return reusedCompressed;
+
   let blob;
   try {
     blob = await run.source.getBlob(info, signal);
@@ -105,7 +108,36 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     state: "done",
     ...(digest !== info.digest ? { storedDigest: digest } : {}),
   });
+  const written = sent.stored.compression;
+  if (run.cache && sent.changed && sent.diffId && (written === "gzip" || written === "zstd")) {
+    const level = run.options.level;
+    run.cache.cache.record(run.cache.location, sent.diffId, { digest, size, algorithm: written, ...(level !== undefined ? { level } : {}) });
+  }
   return { descriptor: describe(info, sent.mediaType, digest, size, sent.changed), diffId: sent.diffId };
+}
+
+/**
+ * A plain layer the destination wants compressed, whose DiffID is known: a blob the destination
+ * already holds with that DiffID, compressed with the wanted algorithm, stands in for compressing
+ * it again (the destination checks it; the blob-info cache only suggests candidates).
+ */
+async function reuseCompressed(run: CopyRun, job: LayerJob, claimed: DetectedCompression, choice: CompressionChoice): Promise<CopiedLayer | undefined> {
+  const { info, what } = job;
+  if (info.placeholder || !job.wantDiffId || !describeLayerMediaType(info.mediaType) || claimed !== "none") return undefined;
+  if (chooseLayerOperation(claimed, choice, what) !== "compress") return undefined;
+  if (run.options.level !== undefined) return undefined; // a level asked for explicitly: compress with it
+  const diffId = info.digest;
+  const algorithm = choice.algorithm;
+  const candidates = run.cache?.cache.candidates(run.cache.location, diffId, algorithm).map((c) => ({ digest: c.digest, size: c.size, compression: c.algorithm })) ?? [];
+  const reused = await run.dest.tryReusingBlob(info, { compressTo: algorithm, candidates });
+  if (!reused || reused.compression !== algorithm || reused.digest === diffId) {
+    for (const c of candidates) run.cache?.cache.forget(run.cache.location, diffId, c.digest);
+    return undefined;
+  }
+  run.cache?.cache.record(run.cache.location, diffId, { digest: reused.digest, size: reused.size, algorithm });
+  run.progress({ kind: "blob", digest: info.digest, bytes: reused.size, total: reused.size, state: "skipped" });
+  const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, "compress", algorithm, what);
+  return { descriptor: describe(info, mediaType, reused.digest, reused.size, true), diffId };
 }
 
 interface SentLayer {
@@ -221,6 +253,8 @@ async function addOperation(
   const written = sourceDigest as Later; // keep: what is written is what the source gave
   if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return { written, diffIdOf: () => undefined };
   if (actual === "none") return { written, diffIdOf: () => written().digest };
+  // Compressed and kept: its digest proves the bytes; inflating it only for its DiffID is opt-in.
+  if (!job.info.placeholder && !run.options.verifyDiffIds) return { written, diffIdOf: () => undefined };
   try {
     const tap = new UncompressedDigestTap(await createDecompressor(actual, what));
     transforms.push(tap);

@@ -13,10 +13,12 @@ import type {
   ImageDestination,
   LayerCompressionWish,
   PutBlobOptions,
+  ReuseOptions,
   StreamDigest,
   SystemContext,
 } from "../../src/types.js";
 import { writeBlob } from "./blob-writer.js";
+import { findCompressedBlob, layersByDiffId } from "./diffid-reuse.js";
 import { putEntry } from "./index-entries.js";
 import {
   INDEX_FILE,
@@ -44,6 +46,8 @@ export class OciLayoutDestination implements ImageDestination {
   /** Blobs the image being written references (put or reused): commit checks they are all still there. */
   private readonly used = new Set<Digest>();
   private top: OciDescriptor | undefined;
+  /** The layout's layers by DiffID, read on the first reuse by DiffID. */
+  private layoutLayers: ReturnType<typeof layersByDiffId> | undefined;
   private committed = false;
   private closed = false;
   /** What open() created, so that an abandoned copy leaves no trace. */
@@ -102,13 +106,24 @@ export class OciLayoutDestination implements ImageDestination {
     return true;
   }
 
-  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+  async tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined> {
     this.checkOpen();
     if (info.placeholder || !isDigest(info.digest)) return undefined;
+    if (opts?.compressTo) {
+      // info.digest is the DiffID: a blob of the layout holding it compressed so stands in.
+      this.layoutLayers ??= layersByDiffId(this.layoutPath, this.what);
+      const found = await findCompressedBlob(this.layoutPath, info.digest, opts.compressTo, opts.candidates ?? [], await this.layoutLayers, this.what);
+      if (found) this.used.add(found.digest);
+      return found;
+    }
     const st = await stat(blobPath(this.layoutPath, info.digest, this.what)).catch(() => undefined);
     if (!st?.isFile() || (info.size >= 0 && st.size !== info.size)) return undefined;
     this.used.add(info.digest);
     return { ...info, size: st.size };
+  }
+
+  blobCacheLocation(): string {
+    return `oci:${this.layoutPath}`;
   }
 
   async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {

@@ -109,7 +109,10 @@ function main(): void {
     if (output) row.theirsSize = duBytes(output);
     rows.push(row);
   };
-  const ic = (...a: string[]): string[] => [process.execPath, CLI, ...a];
+  // The node flags of the CLI's shebang (#!/usr/bin/env -S node FLAGS), as running the bin would pass them.
+  const shebang = readFileSync(CLI, "utf8").split("\n", 1)[0]!;
+  const nodeFlags = shebang.includes(" -S node ") ? shebang.slice(shebang.indexOf(" -S node ") + 9).trim().split(/\s+/) : [];
+  const ic = (...a: string[]): string[] => [process.execPath, ...nodeFlags, CLI, ...a];
   const once = (argv: string[]): void => {
     const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
     if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
@@ -148,7 +151,7 @@ function main(): void {
     ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out), undefined, out);
   add("inspect container (no layer reads)", "buildah inspect", ic("inspect", ctrRef), ["buildah", ...S, "inspect", ctr], () => undefined);
   add("inspect oci image", "skopeo inspect", ic("inspect", `oci:${ociSrc}:bench`), ["skopeo", "inspect", `oci:${ociSrc}:bench`], () => undefined);
-  add("start-up (--version)", "skopeo --version", [process.execPath, CLI, "--version"], ["skopeo", "--version"], () => undefined);
+  add("start-up (--version)", "skopeo --version", ic("--version"), ["skopeo", "--version"], () => undefined);
 
   const storeMb = Number(sh("du", ["-sm", join(G, "vfs")]).split("\t")[0]);
   const mb = (n: number | undefined): string => (n === undefined ? "" : (n / 1e6).toFixed(1));

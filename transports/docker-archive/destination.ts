@@ -86,7 +86,11 @@ export class DockerArchiveDestination implements ImageDestination {
     const known = !info.placeholder && isDigest(info.digest);
     const sniffer = new HeadSniffer();
     let stored: Stored;
-    if (known && info.size >= 0 && !opts.isConfig && this.output.canAppend) {
+    if (known && !opts.isConfig && this.appended.includes(info.digest)) {
+      // Already in the archive (a layer used twice that the engine sent again): read and drop.
+      for await (const chunk of info.size >= 0 ? exactly(stream, info.size, what) : stream) sniffer.observe(chunk as Buffer);
+      stored = this.blobs.get(info.digest) as Stored;
+    } else if (known && info.size >= 0 && !opts.isConfig && this.output.canAppend) {
       // Straight into the archive: the engine proved digest and size, the tar entry checks the size again.
       const entry = { name: layerEntryName(info.digest), type: "file" as const, size: info.size, content: () => sniffer.watch(exactly(stream, info.size, what)) };
       await this.appendEntry(tarEntryChunks(entry));
@@ -94,7 +98,9 @@ export class DockerArchiveDestination implements ImageDestination {
       stored = { digest: info.digest, path: "", size: info.size, info: { digest: info.digest, size: info.size } };
     } else {
       stored = await this.spool(stream, sniffer, info, opts, what);
-      if (!opts.isConfig && this.output.canAppend) {
+      if (!opts.isConfig && this.output.canAppend && this.appended.includes(stored.digest)) {
+        await rm(stored.path, { force: true }); // the same bytes are in the archive already
+      } else if (!opts.isConfig && this.output.canAppend) {
         // Its size is known now: into the archive in its turn, and the temp copy goes.
         const entry = { name: layerEntryName(stored.digest), type: "file" as const, size: stored.size, content: () => createReadStream(stored.path) };
         await this.appendEntry(tarEntryChunks(entry));
@@ -234,7 +240,7 @@ class HeadSniffer extends Transform {
     }
   }
 
-  private observe(chunk: Buffer): void {
+  observe(chunk: Buffer): void {
     if (this.head.length < MAGIC_LENGTH) this.head = Buffer.concat([this.head, chunk.subarray(0, MAGIC_LENGTH - this.head.length)]);
   }
 }

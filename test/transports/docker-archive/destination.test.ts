@@ -14,6 +14,14 @@ import { run } from "../../helpers/tools.js";
 import { buildImageFixture, extract, readManifest, type ImageFixture } from "./fixtures/image-fixture.js";
 import { checkSourceImage } from "./fixtures/source-check.js";
 import { feedImage, oneLineError } from "../scratch-images.js";
+import { copyImage } from "../../../src/copy/index.js";
+import { MemoryImage, MemoryReference } from "../../copy/memory-transport.js";
+import { addImage, tarOf } from "../../copy/test-images.js";
+
+async function extractTo(archive: string, dir: string): Promise<string> {
+  await extract(archive, dir);
+  return dir;
+}
 
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 const COPY_SCRIPT = fileURLToPath(new URL("./fixtures/copy-to-path.ts", import.meta.url));
@@ -229,5 +237,19 @@ describe("docker-archive destination", () => {
     const exited = new Promise<number | null>((resolve) => reader.on("exit", resolve));
     await assert.rejects(copyArchive(fx.archive3, `${fifo}:x:3`), oneLineError("EIO", /^docker-archive:\S+early\.fifo: the reader closed the pipe early$/));
     assert.equal(await exited, 0);
+  });
+
+  it("writes a layer used twice once, even when the engine compresses and sends it twice", async () => {
+    const image = new MemoryImage();
+    const tar = await tarOf({ same: "the same layer\n".repeat(100) });
+    addImage(image, { format: "docker", layers: [{ tar, compression: "none" }, { tar, compression: "none" }] });
+    const target = join(out, "twice.tar");
+    await copyImage(new MemoryReference("src", image), transport.parseReference(`${target}:x:2`), { compress: true });
+    const names = (await run("tar", ["-tf", target])).stdout.trim().split("\n");
+    const layerEntries = names.filter((n) => /^[0-9a-f]{64}\.tar$/.test(n));
+    assert.equal(layerEntries.length, 1, names.join(" "));
+    const [item] = await readManifest(await extractTo(target, join(out, "twice")));
+    assert.deepEqual(item!.Layers, [layerEntries[0], layerEntries[0]]);
+    await run("skopeo", ["inspect", `docker-archive:${target}`]);
   });
 });

@@ -27,7 +27,8 @@ describe("blob-info cache and reuse by DiffID (container-copy -> oci)", () => {
       if (e.kind === "blob" && e.state === "skipped") skipped++;
     };
     const warn = (m: string): void => void warnings.push(m);
-    const result = await copyImage(store.containerCopyRef(ctr.name), `oci:${layout}:t${n++}`, {
+    const dest = layout.startsWith("dir:") ? layout : `oci:${layout}:t${n++}`;
+    const result = await copyImage(store.containerCopyRef(ctr.name), dest, {
       sourceCtx: { commit: { timestamp: new Date(1_700_000_000_000) } },
       destCtx: { env: { ...process.env, XDG_CACHE_HOME: cacheHome }, warn },
       onProgress,
@@ -115,5 +116,17 @@ describe("blob-info cache and reuse by DiffID (container-copy -> oci)", () => {
     const rewritten = JSON.parse(await readFile(cachePath, "utf8")) as { version: number };
     assert.equal(rewritten.version, 1, "the corrupt file was replaced by a good one");
     assert.ok((await readdir(join(cacheHome, "imgcopy"))).every((f) => f === CACHE_FILE), "no temp files left");
+  });
+
+  it("dir: exporting again with --dest-compress copies the replaced image's compressed base layers instead of compressing them", async () => {
+    const dir = `dir:${join(work.path, "as-dir")}`;
+    const first = await exportTo(dir, { compress: true });
+    assert.equal(first.skipped, 0);
+    const again = await exportTo(dir, { compress: true });
+    assert.equal(again.skipped, 2);
+    assert.equal(again.digest, first.digest);
+    const image = JSON.parse(await readFile(join(work.path, "as-dir", "manifest.json"), "utf8")) as { layers: { digest: string }[] };
+    for (const layer of image.layers) await readFile(join(work.path, "as-dir", layer.digest.slice(7))); // every blob is in the new image
+    assert.equal((await exportTo(`dir:${join(work.path, "as-dir-plain")}`, { compress: true, blobInfoCache: false })).digest, first.digest);
   });
 });

@@ -9,14 +9,17 @@ import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../../src/atomic-fs.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
-import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, StreamDigest, SystemContext } from "../../src/types.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, ReuseOptions, StreamDigest, SystemContext } from "../../src/types.js";
 import { CURRENT_VERSION, VERSION_FILE, blobFile, classifyTarget, manifestFile, signatureFile } from "./dir-layout.js";
+import { previousLayers, reusePreviousBlob } from "./previous-image.js";
 import type { DirReference } from "./reference.js";
 
 export class DirImageDestination implements ImageDestination {
   /** Blobs already in the temp dir, by digest, with their sizes. */
   private readonly written = new Map<Digest, number>();
   private manifestWritten = false;
+  /** The replaced image's layers by DiffID, read on the first reuse by DiffID. */
+  private previous: ReturnType<typeof previousLayers> | undefined;
   private committed = false;
   private closed = false;
 
@@ -60,13 +63,26 @@ export class DirImageDestination implements ImageDestination {
     return true;
   }
 
+  blobCacheLocation(): string {
+    return `dir:${this.target}`;
+  }
+
   /**
-   * Only blobs this copy already wrote (a layer used twice, or shared by a list's images). Blobs of
-   * the image being replaced are not reused: their bytes were never verified and skopeo does not either.
+   * By digest: only blobs this copy already wrote (a layer used twice, or shared by a list's images);
+   * blobs of the image being replaced are not reused by digest, as skopeo does not either. By DiffID
+   * (the engine would compress the layer): a compressed layer of the image being replaced, when its
+   * own manifest and config say it holds that DiffID, or a cache candidate that decompresses to it.
    */
-  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+  async tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined> {
     this.checkOpen();
     if (info.placeholder || !isDigest(info.digest)) return undefined;
+    if (opts?.compressTo) {
+      // info.digest is the DiffID: the image being replaced may hold the layer compressed so already.
+      this.previous ??= previousLayers(this.target, this.what);
+      const found = await reusePreviousBlob(this.target, this.staging, info.digest, opts.compressTo, opts.candidates ?? [], await this.previous, this.what);
+      if (found) this.written.set(found.digest, found.size);
+      return found;
+    }
     const size = this.written.get(info.digest);
     if (size === undefined || (info.size >= 0 && info.size !== size)) return undefined;
     return { ...info, size };

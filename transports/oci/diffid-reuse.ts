@@ -2,11 +2,8 @@
 // layers again does not compress them again. The layout's own images are the proof (a config's
 // rootfs.diff_ids[i] and its manifest's layers[i] describe one layer); a blob-info cache candidate
 // is a hint, verified by decompressing it before it is used.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
-import { createDecompressor } from "../../src/compression/codec-streams.js";
+import { uncompressedDigestOfFile } from "../../src/compression/file-digest.js";
 import { compressionOfMediaType } from "../../src/compression/layer-media-types.js";
 import { isDigest } from "../../src/digest.js";
 import type { BlobInfo, CompressionAlgorithm, Digest } from "../../src/types.js";
@@ -75,7 +72,7 @@ export async function findCompressedBlob(
   }
   for (const c of candidates) {
     if (!isDigest(c.digest) || c.compression !== algorithm || !(await hasBlob(layoutPath, c.digest, c.size, what))) continue;
-    if ((await uncompressedDigestOf(blobPath(layoutPath, c.digest, what), algorithm)) === diffId) {
+    if ((await uncompressedDigestOfFile(blobPath(layoutPath, c.digest, what), algorithm)) === diffId) {
       return { digest: c.digest, size: c.size, compression: algorithm, uncompressedDigest: diffId };
     }
   }
@@ -85,19 +82,6 @@ export async function findCompressedBlob(
 async function hasBlob(layoutPath: string, digest: Digest, size: number, what: string): Promise<boolean> {
   const st = await stat(blobPath(layoutPath, digest, what)).catch(() => undefined);
   return st !== undefined && st.isFile() && (size < 0 || st.size === size);
-}
-
-/** sha256 of the file decompressed; undefined when it is not valid `algorithm` data. */
-async function uncompressedDigestOf(path: string, algorithm: CompressionAlgorithm): Promise<Digest | undefined> {
-  const hash = createHash("sha256");
-  try {
-    await pipeline(createReadStream(path), await createDecompressor(algorithm, path), async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) hash.update(chunk);
-    });
-  } catch {
-    return undefined;
-  }
-  return `sha256:${hash.digest("hex")}`;
 }
 
 async function readJson(layoutPath: string, digest: Digest): Promise<unknown> {

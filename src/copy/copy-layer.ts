@@ -10,6 +10,7 @@ import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
 import type { BlobInfo, Digest } from "../types.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
 import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type CompressionChoice, type LayerOperation } from "./layer-plan.js";
+import { ChunkCoalescer } from "./coalesce-chunks.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { streamToDestination } from "./stream-to-destination.js";
 import { UncompressedDigestTap } from "./uncompressed-digest-tap.js";
@@ -172,7 +173,8 @@ async function sendLayer(
   const outCompression = compressionAfter(actual, op, choice.algorithm);
   const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, op, outCompression, what);
   const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
-  const transforms: Transform[] = [meter];
+  // A produced layer (many small files) arrives in tiny chunks: joined first, every later step handles fewer.
+  const transforms: Transform[] = [new ChunkCoalescer(), meter];
   const sourceDigest = checkSource(transforms, job, blob.digestVerified, total, op === "keep" || actual === "none", meter);
   const { written, diffIdOf } = await addOperation(transforms, op, actual, job, sourceDigest, choice, run);
 
@@ -207,7 +209,7 @@ function checkSource(transforms: Transform[], job: LayerJob, verifiedBySource: b
   }
   if (verifiedBySource) return () => ({ digest: info.digest, size: meter.bytes });
   const verifier = new VerifyingStream(what, info.digest, total);
-  transforms.unshift(verifier);
+  transforms.push(verifier);
   return () => ({ digest: verifier.digest(), size: verifier.size });
 }
 

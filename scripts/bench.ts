@@ -1,34 +1,41 @@
 // Benchmark: imgcopy against skopeo / buildah doing the same job, measured in the same run.
-// Prints one row per job with median wall times and the ratio imgcopy / Go tool (< 1: we are faster).
-// Usage: npm run build && npm run bench [-- --runs 3 --scale 1 --only registry]
-// Needs root (buildah with a vfs store), buildah, skopeo, docker-registry. Takes a few minutes.
-// Peak memory (max RSS of the process) comes from GNU time (/usr/bin/time) when it is installed.
+// Prints one row per job: median wall times, the ratio imgcopy / Go tool (< 1: we are faster),
+// output sizes and peak RSS (max of the runs, from /usr/bin/time).
+// Usage: npm run build && npm run bench [-- --runs 3 --scale 1 --quick --cli PATH --only WORD]
+//   --quick: a smaller store (no python tree, 1 random file) and 1 run: for trying changes.
+//   --cli PATH: time another build of imgcopy (e.g. a checkout of main) instead of ./dist.
+//   --only WORD: only the jobs whose name contains WORD (repeatable).
+// Needs root (buildah with a vfs store), buildah, skopeo, docker-registry, /usr/bin/time. Takes a few minutes.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { startRegistry } from "../test/helpers/registry-server.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startRegistry } from "../test/helpers/registry-server.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const RUNS = opt("runs", 3);
-const SCALE = opt("scale", 1); // multiplies the random data added to the container
-// --only TEXT: time only the jobs whose name contains TEXT (e.g. --only registry).
-const ONLY = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "") : undefined;
+const QUICK = args.includes("--quick");
+const RUNS = opt("runs", QUICK ? 1 : 3);
+const SCALE = opt("scale", QUICK ? 0.25 : 1); // multiplies the random data added to the container
+const cliAt = args.indexOf("--cli");
+const CLI = resolve(cliAt >= 0 ? (args[cliAt + 1] as string) : "dist/src/cli/main.js");
+const ONLY = args.flatMap((a, i) => (a === "--only" ? [args[i + 1] as string] : []));
 
-const CLI = resolve("dist/src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "imgcopy-bench-"));
 const G = join(work, "g");
 const R = join(work, "r");
 const S = ["--root", G, "--runroot", R, "--storage-driver", "vfs"];
 const BRACKET = `[vfs@${G}+${R}]`;
+const RSS_FILE = join(work, "rss");
+// The blob-info cache must not carry over from other runs of the machine: one per bench.
+const ENV = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
 
 function sh(cmd: string, argv: string[]): string {
-  return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 }).trim();
+  return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env: ENV }).trim();
 }
 
 function fresh(path: string): string {
@@ -36,31 +43,26 @@ function fresh(path: string): string {
   return path;
 }
 
-const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-
 interface Timing {
   ms: number;
-  /** Largest max RSS over the runs, in MiB; undefined without GNU time. */
-  peakMib: number | undefined;
+  rssMiB: number;
 }
 
-/** Median wall time (ms) and peak memory of `runs` executions; `prepare` runs before each, untimed. */
+/** Median wall time of `runs` executions and their peak RSS; `prepare` runs before each, untimed. */
 function time(label: string, argv: string[], prepare: () => void): Timing {
   const samples: number[] = [];
-  let peakKib: number | undefined;
+  let rss = 0;
   for (let i = 0; i < RUNS; i++) {
     prepare();
-    const cmd = GNU_TIME ? [GNU_TIME, "-f", "imgcopy-bench-maxrss %M", ...argv] : argv;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", RSS_FILE, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${label}: ${argv.join(" ")} failed: ${r.stderr}`);
-    const rss = /imgcopy-bench-maxrss (\d+)/.exec(r.stderr)?.[1];
-    if (rss !== undefined) peakKib = Math.max(peakKib ?? 0, Number(rss));
     samples.push(ms);
+    rss = Math.max(rss, Number(readFileSync(RSS_FILE, "utf8").trim().split("\n").pop()) / 1024);
   }
   samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)]!, peakMib: peakKib === undefined ? undefined : peakKib / 1024 };
+  return { ms: samples[Math.floor(samples.length / 2)]!, rssMiB: rss };
 }
 
 function setup(): { ctr: string; image: string } {
@@ -76,58 +78,81 @@ function setup(): { ctr: string; image: string } {
   sh("buildah", [...S, "commit", "-q", c2, "localhost/bench:1"]);
   const ctr = sh("buildah", [...S, "from", "--name", "bench-ctr", "localhost/bench:1"]);
   const m3 = sh("buildah", [...S, "mount", ctr]);
-  cpSync("/usr/lib/python3.11", join(m3, "usr/lib/python3.11"), { recursive: true, verbatimSymlinks: true });
+  if (!QUICK) cpSync("/usr/lib/python3.11", join(m3, "usr/lib/python3.11"), { recursive: true, verbatimSymlinks: true });
   mkdirSync(join(m3, "data"));
-  for (let i = 0; i < 4 * SCALE; i++) writeFileSync(join(m3, "data", `random-${i}`), randomBytes(8 << 20));
+  for (let i = 0; i < Math.max(1, Math.round(4 * SCALE)); i++) writeFileSync(join(m3, "data", `random-${i}`), randomBytes(8 << 20));
   return { ctr, image: "localhost/bench:1" };
 }
 
 interface Row {
   job: string;
+  tool: string;
   ours: Timing;
   theirs: Timing;
-  tool: string;
+  /** Output bytes (du -sb) when the job writes an image. */
+  oursSize?: number;
+  theirsSize?: number;
 }
 
-const mib = (t: Timing): string => (t.peakMib === undefined ? "-" : t.peakMib.toFixed(0));
+const duBytes = (path: string): number => Number(sh("du", ["-sb", path]).split("\t")[0]);
 
 async function main(): Promise<void> {
   const { ctr, image } = setup();
   const out = join(work, "out");
   const rows: Row[] = [];
-  const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void): void => {
-    if (ONLY !== undefined && !job.includes(ONLY)) return;
+  /** `prepare` may differ per side (e.g. a layout the same tool wrote before); `output` is measured after the last run. */
+  const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void, theirPrepare = prepare, output?: string): void => {
+    if (ONLY.length > 0 && !ONLY.some((w) => job.includes(w))) return;
     process.stderr.write(`timing: ${job}\n`);
-    rows.push({ job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: time(`${tool} ${job}`, theirs, prepare) });
+    const row: Row = { job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: { ms: 0, rssMiB: 0 } };
+    if (output) row.oursSize = duBytes(output);
+    row.theirs = time(`${tool} ${job}`, theirs, theirPrepare);
+    if (output) row.theirsSize = duBytes(output);
+    rows.push(row);
   };
-  const ic = (...a: string[]): string[] => [process.execPath, CLI, ...a];
+  // The node flags of the CLI's shebang (#!/usr/bin/env -S node FLAGS), as running the bin would pass them.
+  const shebang = readFileSync(CLI, "utf8").split("\n", 1)[0]!;
+  const nodeFlags = shebang.includes(" -S node ") ? shebang.slice(shebang.indexOf(" -S node ") + 9).trim().split(/\s+/) : [];
+  const ic = (...a: string[]): string[] => [process.execPath, ...nodeFlags, CLI, ...a];
+  const once = (argv: string[]): void => {
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
+    if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  };
 
   // Fixtures in other formats, made by skopeo once.
   const ociSrc = join(work, "src-oci");
+  const ociPlain = join(work, "src-oci-plain");
   const archSrc = join(work, "src.tar");
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${ociSrc}:bench`]);
+  sh("skopeo", ["copy", "-q", "--dest-oci-accept-uncompressed-layers", `containers-storage:${BRACKET}${image}`, `oci:${ociPlain}:bench`]);
   sh("skopeo", ["copy", "-q", `containers-storage:${BRACKET}${image}`, `docker-archive:${archSrc}:bench:1`]);
 
+  const ctrRef = `container-copy:${BRACKET}${ctr}`;
+  const oursGzip = ic("--quiet", ctrRef, `oci:${out}:x`);
+  const buildahGzip = ["buildah", ...S, "commit", "-q", "--disable-compression=false", ctr, `oci:${out}:x`];
   // Copies run with --quiet (as skopeo -q / buildah commit -q); inspect has no progress to silence.
-  add("export container -> oci (gzip)", "buildah commit", ic("--quiet", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
-    ["buildah", ...S, "commit", "-q", ctr, `oci:${out}:x`], () => fresh(out));
-  add("export container -> oci (uncompressed)", "buildah commit", ic("--quiet", "--dest-oci-accept-uncompressed-layers", `container-copy:${BRACKET}${ctr}`, `oci:${out}:x`),
-    ["buildah", ...S, "commit", "-q", "--disable-compression", ctr, `oci:${out}:x`], () => fresh(out));
+  add("container -> oci (gzip), first export", "buildah commit", oursGzip, buildahGzip, () => fresh(out), undefined, out);
+  add("the same container exported again into the same layout", "buildah commit", oursGzip, buildahGzip,
+    () => { fresh(out); once(oursGzip); }, () => { fresh(out); once(buildahGzip); }, out);
+  add("container -> oci (uncompressed)", "buildah commit", ic("--quiet", "--dest-oci-accept-uncompressed-layers", ctrRef, `oci:${out}:x`),
+    ["buildah", ...S, "commit", "-q", "--disable-compression", ctr, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("store image -> oci (zstd)", "skopeo copy", ic("--quiet", "--dest-compress-format", "zstd", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
+    ["skopeo", "copy", "-q", "--dest-compress-format", "zstd", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out), undefined, out);
   add("store image -> oci (gzip)", "skopeo copy", ic("--quiet", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> oci (new layout)", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out));
+    ["skopeo", "copy", "-q", `containers-storage:${BRACKET}${image}`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("oci (uncompressed) -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociPlain}:bench`, `docker-archive:${out}:bench:1`),
+    ["skopeo", "copy", "-q", `oci:${ociPlain}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> docker-archive", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `docker-archive:${out}:bench:1`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> oci (new layout)", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `oci:${out}:x`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("oci (gzip) -> dir", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `dir:${out}`),
+    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `dir:${out}`], () => fresh(out), undefined, out);
   add("docker-archive -> oci (gzip)", "skopeo copy", ic("--quiet", `docker-archive:${archSrc}`, `oci:${out}:x`),
-    ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out));
-  add("oci -> dir", "skopeo copy", ic("--quiet", `oci:${ociSrc}:bench`, `dir:${out}`),
-    ["skopeo", "copy", "-q", `oci:${ociSrc}:bench`, `dir:${out}`], () => fresh(out));
-  add("inspect container (no layer reads)", "buildah inspect", ic("inspect", `container-copy:${BRACKET}${ctr}`),
-    ["buildah", ...S, "inspect", ctr], () => undefined);
-  add("inspect oci image", "skopeo inspect", ic("inspect", `oci:${ociSrc}:bench`),
-    ["skopeo", "inspect", `oci:${ociSrc}:bench`], () => undefined);
-  add("start-up (--version)", "skopeo --version", [process.execPath, CLI, "--version"], ["skopeo", "--version"], () => undefined);
+    ["skopeo", "copy", "-q", `docker-archive:${archSrc}`, `oci:${out}:x`], () => fresh(out), undefined, out);
+  add("inspect container (no layer reads)", "buildah inspect", ic("inspect", ctrRef), ["buildah", ...S, "inspect", ctr], () => undefined);
+  add("inspect oci image", "skopeo inspect", ic("inspect", `oci:${ociSrc}:bench`), ["skopeo", "inspect", `oci:${ociSrc}:bench`], () => undefined);
+  add("start-up (--version)", "skopeo --version", ic("--version"), ["skopeo", "--version"], () => undefined);
 
   // docker:// against docker-registry on 127.0.0.1 (plain HTTP). Before each push the registry's storage
   // is emptied, so that neither side can skip a blob it finds there.
@@ -137,25 +162,25 @@ async function main(): Promise<void> {
       rmSync(join(registry.storageDir, "docker"), { recursive: true, force: true });
     };
     const pushRef = `docker://${registry.host}/bench/push:1`;
-    add("export container -> registry (gzip)", "buildah commit", ic("--quiet", "--dest-tls-verify=false", `container-copy:${BRACKET}${ctr}`, pushRef),
+    add("export container -> registry (gzip)", "buildah commit", ic("--quiet", "--dest-tls-verify=false", ctrRef, pushRef),
       ["buildah", ...S, "commit", "-q", "--tls-verify=false", ctr, pushRef], wipe);
     wipe();
     const pullRef = `docker://${registry.host}/bench/pull:1`;
     sh("skopeo", ["copy", "-q", "--dest-tls-verify=false", `oci:${ociSrc}:bench`, pullRef]);
     add("registry -> oci", "skopeo copy", ic("--quiet", "--src-tls-verify=false", pullRef, `oci:${out}:x`),
-      ["skopeo", "copy", "-q", "--src-tls-verify=false", pullRef, `oci:${out}:x`], () => fresh(out));
+      ["skopeo", "copy", "-q", "--src-tls-verify=false", pullRef, `oci:${out}:x`], () => fresh(out), undefined, out);
   } finally {
     await registry.stop();
   }
 
-  const layerMb = Number(sh("du", ["-sm", join(G, "vfs")]).split("\t")[0]);
-  console.log(`imgcopy benchmark: ${RUNS} runs each, median wall time; vfs store ${layerMb} MB on disk; node ${process.version}; ${sh("skopeo", ["--version"])}; ${sh("buildah", ["--version"])}`);
-  console.log(`| job | imgcopy (s) | Go tool | Go tool (s) | ratio | imgcopy peak (MiB) | Go tool peak (MiB) |`);
+  const storeMb = Number(sh("du", ["-sm", join(G, "vfs")]).split("\t")[0]);
+  const mb = (n: number | undefined): string => (n === undefined ? "" : (n / 1e6).toFixed(1));
+  console.log(`imgcopy benchmark${QUICK ? " (--quick)" : ""}: ${RUNS} runs each, median wall time, peak RSS the max of the runs; vfs store ${storeMb} MB on disk; node ${process.version}; ${sh("skopeo", ["--version"])}; ${sh("buildah", ["--version"])}; ${CLI}`);
+  console.log(`| job | imgcopy (s) | Go tool | Go tool (s) | ratio | output MB (ours / theirs) | peak RSS MiB (ours / theirs) |`);
   console.log(`|---|---:|---|---:|---:|---:|---:|`);
   for (const r of rows) {
-    console.log(
-      `| ${r.job} | ${(r.ours.ms / 1000).toFixed(2)} | ${r.tool} | ${(r.theirs.ms / 1000).toFixed(2)} | ${(r.ours.ms / r.theirs.ms).toFixed(2)} | ${mib(r.ours)} | ${mib(r.theirs)} |`,
-    );
+    const size = r.oursSize === undefined ? "" : `${mb(r.oursSize)} / ${mb(r.theirsSize)}`;
+    console.log(`| ${r.job} | ${(r.ours.ms / 1000).toFixed(2)} | ${r.tool} | ${(r.theirs.ms / 1000).toFixed(2)} | ${(r.ours.ms / r.theirs.ms).toFixed(2)} | ${size} | ${r.ours.rssMiB.toFixed(0)} / ${r.theirs.rssMiB.toFixed(0)} |`);
   }
 }
 

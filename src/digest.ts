@@ -89,6 +89,15 @@ export class VerifyingStream extends Transform {
       done(new DigestMismatchError(this.what, this.expected, actual));
       return;
     }
+    this.verified = true;
     done();
+  }
+
+  private verified = false;
+
+  /** The expected digest, once the bytes proved it (the stream has ended). */
+  digest(): Digest {
+    if (!this.verified) throw new Error("VerifyingStream.digest() called before the stream ended");
+    return this.expected;
   }
 }

@@ -161,6 +161,12 @@ export interface BlobStream {
   stream: Readable;
   /** -1 when unknown. */
   size: number;
+  /**
+   * True when the source itself checks these bytes against the digest and size it was asked for
+   * and fails the stream before its last byte leaves on a mismatch (a tar-split replay checks the
+   * store's diff digest): the engine then does not hash them a second time.
+   */
+  digestVerified?: boolean;
 }
 
 export interface ImageSource {
@@ -185,10 +191,28 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
+export interface ReuseOptions {
+  /** The engine would compress the layer with this algorithm; a compressed blob of the same DiffID may stand in. */
+  compressTo?: CompressionAlgorithm;
+  /** Compressed blobs the blob-info cache remembers for this DiffID here, newest first: hints to verify, never facts. */
+  candidates?: BlobInfo[];
+}
+
 export type LayerCompressionWish = "preserve" | "compress" | "decompress";
 
 export interface PutBlobOptions {
   isConfig: boolean;
+  /**
+   * The engine hashes the stream as it flows: once the stream has ended, `digest()` and `size` are
+   * those of the bytes given. A destination uses them instead of hashing the bytes again.
+   */
+  streamDigest?: StreamDigest;
+}
+
+/** A digest computed while a stream flows; valid once the stream has ended. */
+export interface StreamDigest {
+  digest(): Digest;
+  readonly size: number;
 }
 
 export interface ImageDestination {
@@ -198,11 +222,23 @@ export interface ImageDestination {
   desiredLayerCompression(): LayerCompressionWish;
   /** True when putBlob may be called concurrently. */
   hasThreadSafePutBlob(): boolean;
-  /** When the destination already has the blob: its stored info (the engine then skips the copy). */
-  tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined>;
   /**
-   * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified; when
-   * `info.placeholder` is set the destination must hash what it writes and return the real digest.
+   * When the destination already has the blob: its stored info (the engine then skips the copy).
+   * With `opts.compressTo`, the engine would compress this layer (`info.digest` is its DiffID): a
+   * blob already there holding the same DiffID compressed with that algorithm may be returned
+   * instead, once the destination has checked it (from its own records, or `opts.candidates`,
+   * what the blob-info cache remembers, each verified before use).
+   */
+  tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined>;
+  /**
+   * Optional: names where this destination keeps blobs (e.g. "oci:/abs/layout"), so that the
+   * blob-info cache can remember what was written there; undefined = nothing to remember.
+   */
+  blobCacheLocation?(): string | undefined;
+  /**
+   * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified (a
+   * destination need not hash again); when `info.placeholder` is set the destination returns the
+   * real digest: `opts.streamDigest`'s when given, else it hashes what it writes.
    */
   putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo>;
   /** `instance`: a per-image manifest of a list/index (given before the list itself). */

@@ -2,6 +2,7 @@
 // libuv's thread pool with the previous block's last 32 KiB as its dictionary (so the ratio stays
 // that of one serial stream), and the raw deflate outputs are joined into ONE gzip member whose
 // trailer carries the running CRC-32 and length. Any gzip reader decodes the result.
+import { availableParallelism } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
 
@@ -9,6 +10,42 @@ const BLOCK = 1 << 20;
 const WINDOW = 32 * 1024;
 /** 10-byte gzip header: magic, deflate, no flags, mtime 0, no extra flags, OS unknown (as Go writes it). */
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+
+/**
+ * One queue for every gzip stream of the process: at most this many blocks deflate at once, all
+ * layers together (more cannot run faster than the cores, and each holds its input and output).
+ */
+const SHARED_SLOTS = availableParallelism() + 1;
+let busySlots = 0;
+const waitingForSlot: Array<() => void> = [];
+
+function acquireSlot(): Promise<void> | undefined {
+  if (busySlots < SHARED_SLOTS) {
+    busySlots++;
+    return undefined;
+  }
+  return new Promise((resolve) => waitingForSlot.push(resolve));
+}
+
+function releaseSlot(): void {
+  const next = waitingForSlot.shift();
+  if (next) next(); // the slot passes straight on
+  else busySlots--;
+}
+
+/**
+ * Full input blocks are copied into 1 MiB buffers reused once their deflate is done, instead of a
+ * fresh buffer each (which would wait for a garbage collection to be freed).
+ */
+const freeBlocks: Buffer[] = [];
+
+function blockBuffer(): Buffer {
+  return freeBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK);
+}
+
+function recycleBlock(block: Buffer): void {
+  if (block.length === BLOCK && freeBlocks.length < SHARED_SLOTS + 2) freeBlocks.push(block);
+}
 
 function deflateBlock(data: Buffer, options: ZlibOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => deflateRaw(data, options, (err, out) => (err ? reject(err) : resolve(out))));
@@ -38,8 +75,11 @@ export class ParallelGzip extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    this.startBlock(this.takePending(this.pendingBytes), true);
-    this.pushAll()
+    (acquireSlot() ?? Promise.resolve())
+      .then(() => {
+        this.startBlock(this.takePending(this.pendingBytes), true);
+        return this.pushAll();
+      })
       .then(() => {
         const trailer = Buffer.alloc(8);
         trailer.writeUInt32LE(this.crc >>> 0, 0);
@@ -51,17 +91,32 @@ export class ParallelGzip extends Transform {
 
   private async drainFullBlocks(): Promise<void> {
     while (this.pendingBytes >= BLOCK) {
+      await acquireSlot();
       this.startBlock(this.takePending(BLOCK), false);
       // Backpressure: at most maxInFlight blocks are held at once.
       while (this.inFlight.length >= this.maxInFlight) this.pushOutput(await this.inFlight.shift()!);
     }
   }
 
+  /** The first `n` pending bytes: a full block is copied into a pooled buffer (see recycleBlock). */
   private takePending(n: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = n < all.length ? [all.subarray(n)] : [];
-    this.pendingBytes = all.length - n;
-    return all.subarray(0, n);
+    if (n !== BLOCK) {
+      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = n < all.length ? [all.subarray(n)] : [];
+      this.pendingBytes = all.length - n;
+      return all.subarray(0, n);
+    }
+    const block = blockBuffer();
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.pending.shift()!;
+      const take = Math.min(chunk.length, n - filled);
+      chunk.copy(block, filled, 0, take);
+      filled += take;
+      if (take < chunk.length) this.pending.unshift(chunk.subarray(take));
+    }
+    this.pendingBytes -= n;
+    return block;
   }
 
   private startBlock(block: Buffer, last: boolean): void {
@@ -70,11 +125,19 @@ export class ParallelGzip extends Transform {
     this.length += block.length;
     const options: ZlibOptions = {
       level: this.level,
+      // One output buffer that holds a block's whole output (~1/4 of 1 MiB), not 16 KiB pieces joined
+      // afterwards: half the garbage per block (peak RSS of a 2-layer gzip export 121-131 -> 106-112 MiB).
+      chunkSize: 256 * 1024,
       // Not the last block: end on a byte boundary without the final bit, so the next block continues the stream.
       finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
       ...(this.dictionary ? { dictionary: this.dictionary } : {}),
     };
     const deflated = deflateBlock(block, options);
+    const done = (): void => {
+      releaseSlot();
+      recycleBlock(block);
+    };
+    deflated.then(done, done);
     deflated.catch(() => undefined); // awaited in order later; this only keeps an early failure from being "unhandled"
     this.inFlight.push(deflated);
     // Copied: the block's memory may be reused by the source once this call returns.

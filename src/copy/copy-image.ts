@@ -1,5 +1,6 @@
 // copyImage: the engine. Opens both ends, copies one image or (--all) every image of an index,
 // and commits; on any failure or abort the destination is closed without commit.
+import { BlobInfoCache } from "../blob-info-cache.js";
 import { AbortedError, UnsupportedError, describeFsError, isImgcopyError } from "../errors.js";
 import { chooseInstance } from "../manifest/choose-instance.js";
 import type { EncodedManifest } from "../manifest/build-manifest.js";
@@ -35,11 +36,14 @@ export async function copyImage(src: ImageReference, dest: ImageReference, optio
     destination = await dest.newImageDestination({ ...signal, ...options.destCtx });
     source = await src.newImageSource({ ...signal, ...options.sourceCtx });
     const forDest = optionsForDestination(resolved, destination, destName, warn);
-    const run: CopyRun = { source, dest: destination, srcName, destName, options: forDest, signal: controller.signal, progress, warn };
+    const location = forDest.blobInfoCache ? destination.blobCacheLocation?.() : undefined;
+    const cache = location === undefined ? undefined : { cache: await BlobInfoCache.open(options.destCtx?.env ?? process.env, warn), location };
+    const run: CopyRun = { source, dest: destination, srcName, destName, options: forDest, signal: controller.signal, progress, warn, cache };
     const written = await copyTopLevel(run);
     controller.signal.throwIfAborted();
     await destination.commit();
     succeeded = true;
+    await cache?.cache.save();
     return { manifestDigest: written.digest, manifest: written.bytes, mediaType: written.mediaType };
   } catch (err) {
     // After an abort, whatever failed (a premature close, an I/O error) failed because of it.

@@ -10,6 +10,7 @@ import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
 import type { BlobInfo, Digest } from "../types.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
 import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type CompressionChoice, type LayerOperation } from "./layer-plan.js";
+import { ChunkCoalescer } from "./coalesce-chunks.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { streamToDestination } from "./stream-to-destination.js";
 import { UncompressedDigestTap } from "./uncompressed-digest-tap.js";
@@ -70,6 +71,9 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     }
   }
 
+  const reusedCompressed = await reuseCompressed(run, job, claimed, choice);
+  if (reusedCompressed) return reusedCompressed;
+
   let blob;
   try {
     blob = await run.source.getBlob(info, signal);
@@ -86,7 +90,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   const { algorithm: actual, stream } = await detectCompression(addAbortSignal(signal, blob.stream));
   let sent: SentLayer;
   try {
-    sent = await sendLayer(run, job, choice, stream, actual, total, signal);
+    sent = await sendLayer(run, job, choice, { stream, digestVerified: blob.digestVerified === true }, actual, total, signal);
   } catch (err) {
     stream.destroy();
     throw explainStreamError(err, what, actual);
@@ -105,13 +109,42 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     state: "done",
     ...(digest !== info.digest ? { storedDigest: digest } : {}),
   });
+  const written = sent.stored.compression;
+  if (run.cache && sent.changed && sent.diffId && (written === "gzip" || written === "zstd")) {
+    const level = run.options.level;
+    run.cache.cache.record(run.cache.location, sent.diffId, { digest, size, algorithm: written, ...(level !== undefined ? { level } : {}) });
+  }
   return { descriptor: describe(info, sent.mediaType, digest, size, sent.changed), diffId: sent.diffId };
+}
+
+/**
+ * A plain layer the destination wants compressed, whose DiffID is known: a blob the destination
+ * already holds with that DiffID, compressed with the wanted algorithm, stands in for compressing
+ * it again (the destination checks it; the blob-info cache only suggests candidates).
+ */
+async function reuseCompressed(run: CopyRun, job: LayerJob, claimed: DetectedCompression, choice: CompressionChoice): Promise<CopiedLayer | undefined> {
+  const { info, what } = job;
+  if (info.placeholder || !job.wantDiffId || !describeLayerMediaType(info.mediaType) || claimed !== "none") return undefined;
+  if (chooseLayerOperation(claimed, choice, what) !== "compress") return undefined;
+  if (run.options.level !== undefined) return undefined; // a level asked for explicitly: compress with it
+  const diffId = info.digest;
+  const algorithm = choice.algorithm;
+  const candidates = run.cache?.cache.candidates(run.cache.location, diffId, algorithm).map((c) => ({ digest: c.digest, size: c.size, compression: c.algorithm })) ?? [];
+  const reused = await run.dest.tryReusingBlob(info, { compressTo: algorithm, candidates });
+  if (!reused || reused.compression !== algorithm || reused.digest === diffId) {
+    for (const c of candidates) run.cache?.cache.forget(run.cache.location, diffId, c.digest);
+    return undefined;
+  }
+  run.cache?.cache.record(run.cache.location, diffId, { digest: reused.digest, size: reused.size, algorithm });
+  run.progress({ kind: "blob", digest: info.digest, bytes: reused.size, total: reused.size, state: "skipped" });
+  const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, "compress", algorithm, what);
+  return { descriptor: describe(info, mediaType, reused.digest, reused.size, true), diffId };
 }
 
 interface SentLayer {
   mediaType: string;
   changed: boolean;
-  /** What we wrote, as hashed on its way out. */
+  /** What we wrote, as hashed (or verified) on its way out. */
   written: { digest: Digest; size: number };
   /** What the destination says it stored. */
   stored: BlobInfo;
@@ -119,12 +152,15 @@ interface SentLayer {
   diffId: Digest | undefined;
 }
 
+/** How to read a digest once the stream has ended. */
+type Later = () => { digest: Digest; size: number };
+
 /** Decides the layer's operation from its real compression and streams it into the destination. */
 async function sendLayer(
   run: CopyRun,
   job: LayerJob,
   choice: CompressionChoice,
-  stream: Readable,
+  blob: { stream: Readable; digestVerified: boolean },
   actual: DetectedCompression,
   total: number,
   signal: AbortSignal,
@@ -137,20 +173,21 @@ async function sendLayer(
   const outCompression = compressionAfter(actual, op, choice.algorithm);
   const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, op, outCompression, what);
   const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
-  const blobHasher = new DigestingStream();
-  const transforms: Transform[] = info.placeholder ? [meter] : [new VerifyingStream(what, info.digest, total), meter];
-  const diffIdOf = await addOperation(transforms, op, actual, job, blobHasher, choice, run);
-  transforms.push(blobHasher);
+  // A produced layer (many small files) arrives in tiny chunks: joined first, every later step handles fewer.
+  const transforms: Transform[] = [new ChunkCoalescer(), meter];
+  const sourceDigest = checkSource(transforms, job, blob.digestVerified, total, op === "keep" || actual === "none", meter);
+  const { written, diffIdOf } = await addOperation(transforms, op, actual, job, sourceDigest, choice, run);
 
   const placeholder = op !== "keep" || info.placeholder === true;
   const putInfo = describe(info, mediaType, info.digest, placeholder ? -1 : total, op !== "keep");
   if (outCompression === "none" || outCompression === "gzip" || outCompression === "zstd") putInfo.compression = outCompression;
   if (placeholder) putInfo.placeholder = true;
-  const stored = await streamToDestination(stream, transforms, (s) => run.dest.putBlob(s, putInfo, { isConfig: false }), signal, what);
+  const streamDigest = { digest: () => written().digest, get size() { return written().size; } };
+  const stored = await streamToDestination(blob.stream, transforms, (s) => run.dest.putBlob(s, putInfo, { isConfig: false, streamDigest }), signal, what);
   return {
     mediaType,
     changed: op !== "keep",
-    written: { digest: blobHasher.digest(), size: blobHasher.size },
+    written: written(),
     stored,
     bytesRead: meter.bytes,
     diffId: diffIdOf(),
@@ -158,40 +195,76 @@ async function sendLayer(
 }
 
 /**
- * Appends the transforms of `op` (and the hashing of the uncompressed content) to `transforms`;
- * returns how to read the DiffID once the stream has ended.
+ * Each source byte is hashed once: by the source itself (digestVerified), by a verifier against
+ * the digest the source named, or, for a placeholder, by a hasher when its digest is needed
+ * (`needed`: kept as is, or a plain tar whose digest is the DiffID). Returns how to read it.
+ */
+function checkSource(transforms: Transform[], job: LayerJob, verifiedBySource: boolean, total: number, needed: boolean, meter: ProgressMeter): Later | undefined {
+  const { info, what } = job;
+  if (info.placeholder) {
+    if (!needed) return undefined;
+    const hasher = new DigestingStream();
+    transforms.push(hasher);
+    return () => ({ digest: hasher.digest(), size: hasher.size });
+  }
+  if (verifiedBySource) return () => ({ digest: info.digest, size: meter.bytes });
+  const verifier = new VerifyingStream(what, info.digest, total);
+  transforms.push(verifier);
+  return () => ({ digest: verifier.digest(), size: verifier.size });
+}
+
+/**
+ * Appends the transforms of `op` (and the hashing of what is written and of the uncompressed
+ * content, where no earlier hash already gives it) to `transforms`.
  */
 async function addOperation(
   transforms: Transform[],
   op: LayerOperation,
   actual: DetectedCompression,
   job: LayerJob,
-  blobHasher: DigestingStream,
+  sourceDigest: Later | undefined,
   choice: CompressionChoice,
   run: CopyRun,
-): Promise<() => Digest | undefined> {
+): Promise<{ written: Later; diffIdOf: () => Digest | undefined }> {
   const { what } = job;
   const level = run.options.level;
+  const hashOut = (): Later => {
+    const hasher = new DigestingStream();
+    transforms.push(hasher);
+    return () => ({ digest: hasher.digest(), size: hasher.size });
+  };
   if (op === "compress" || op === "recompress") {
-    if (op === "recompress") transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-    const uncompressed = new DigestingStream();
-    transforms.push(uncompressed, await createCompressor(choice.algorithm, level));
-    return () => uncompressed.digest();
+    let diffIdOf: () => Digest;
+    if (op === "recompress") {
+      transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
+      const uncompressed = new DigestingStream();
+      transforms.push(uncompressed);
+      diffIdOf = () => uncompressed.digest();
+    } else {
+      const plain = sourceDigest as Later; // compress: the source is a plain tar, its digest is the DiffID
+      diffIdOf = () => plain().digest;
+    }
+    transforms.push(await createCompressor(choice.algorithm, level));
+    return { written: hashOut(), diffIdOf };
   }
   if (op === "decompress") {
     transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-    return () => blobHasher.digest();
+    const written = hashOut();
+    return { written, diffIdOf: () => written().digest };
   }
-  if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return () => undefined;
-  if (actual === "none") return () => blobHasher.digest();
+  const written = sourceDigest as Later; // keep: what is written is what the source gave
+  if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return { written, diffIdOf: () => undefined };
+  if (actual === "none") return { written, diffIdOf: () => written().digest };
+  // Compressed and kept: its digest proves the bytes; inflating it only for its DiffID is opt-in.
+  if (!job.info.placeholder && !run.options.verifyDiffIds) return { written, diffIdOf: () => undefined };
   try {
     const tap = new UncompressedDigestTap(await createDecompressor(actual, what));
     transforms.push(tap);
-    return () => tap.digest();
+    return { written, diffIdOf: () => tap.digest() };
   } catch (err) {
     if (job.info.placeholder) throw err;
     run.warn(`${what}: its DiffID is not verified: ${(err as Error).message}`);
-    return () => undefined;
+    return { written, diffIdOf: () => undefined };
   }
 }
 

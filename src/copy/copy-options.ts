@@ -23,6 +23,17 @@ export interface CopyOptions {
   removeSignatures?: boolean;
   /** Fail instead of changing any digest (no conversion, no recompression). */
   preserveDigests?: boolean;
+  /**
+   * --verify-diffids: decompress compressed layers copied unchanged to check their DiffIDs against
+   * the config. Without it such a layer, already proved by its digest, is not decompressed (skopeo
+   * does not either); DiffIDs are still checked wherever a layer is decompressed or produced.
+   */
+  verifyDiffIds?: boolean;
+  /**
+   * Use the blob-info cache ($XDG_CACHE_HOME/imgcopy): remember which compressed blobs hold which
+   * DiffID at the destination, to reuse them instead of compressing again. Default true.
+   */
+  blobInfoCache?: boolean;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
   /** Layers copied at once when the destination allows it; default 6 (containers/image's). */
@@ -47,6 +58,8 @@ export interface ResolvedCopyOptions {
   all: boolean;
   removeSignatures: boolean;
   preserveDigests: boolean;
+  verifyDiffIds: boolean;
+  blobInfoCache: boolean;
   concurrency: number;
 }
 
@@ -77,6 +90,8 @@ export async function resolveCopyOptions(options: CopyOptions): Promise<Resolved
     all: options.all ?? false,
     removeSignatures: options.removeSignatures ?? false,
     preserveDigests: options.preserveDigests ?? false,
+    verifyDiffIds: options.verifyDiffIds ?? false,
+    blobInfoCache: options.blobInfoCache ?? true,
     concurrency,
   };
 }

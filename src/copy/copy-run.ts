@@ -1,6 +1,7 @@
 // What every step of one copy shares: both ends, their names, the options, the signal, progress.
 import type { ResolvedCopyOptions } from "./copy-options.js";
 import type { ProgressSink } from "./progress-meter.js";
+import type { BlobInfoCache } from "../blob-info-cache.js";
 import type { ImageDestination, ImageSource } from "../types.js";
 
 export interface CopyRun {
@@ -13,6 +14,8 @@ export interface CopyRun {
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
   readonly warn: (message: string) => void;
+  /** The blob-info cache and the destination's location in it, when the destination has one. */
+  readonly cache?: { cache: BlobInfoCache; location: string } | undefined;
 }
 
 /**

@@ -134,7 +134,7 @@ export interface FeedOptions {
 
 /**
  * Drives a destination the way the engine does, without the engine: every blob of `src`'s image
- * as it is (reused when the destination has it), then the manifest, then commit.
+ * as it is (reused when the destination has it; concurrently when it allows), then the manifest, then commit.
  */
 export async function feedImage(
   src: ImageSource,
@@ -146,20 +146,21 @@ export async function feedImage(
   const reused: string[] = [];
   const written: string[] = [];
   const blobs = [...manifest.layers.map((l) => ({ ...l, isConfig: false })), { ...manifest.config, isConfig: true }];
-  await Promise.all(
-    blobs.map(async (b) => {
-      const info = { digest: b.digest, size: b.size, mediaType: b.mediaType };
-      if (await dest.tryReusingBlob(info)) {
-        reused.push(b.digest);
-        return;
-      }
-      const { stream } = await src.getBlob(info);
-      const sent = opts.placeholders && !b.isConfig ? { digest: "sha256:placeholder", size: -1, placeholder: true } : info;
-      const stored = await dest.putBlob(stream, sent, { isConfig: b.isConfig });
-      if (stored.digest !== b.digest || stored.size !== b.size) throw new Error(`putBlob stored ${stored.digest}/${stored.size} for ${b.digest}/${b.size}`);
-      written.push(b.digest);
-    }),
-  );
+  const one = async (b: (typeof blobs)[number]): Promise<void> => {
+    const info = { digest: b.digest, size: b.size, mediaType: b.mediaType };
+    if (await dest.tryReusingBlob(info)) {
+      reused.push(b.digest);
+      return;
+    }
+    const { stream } = await src.getBlob(info);
+    const sent = opts.placeholders && !b.isConfig ? { digest: "sha256:placeholder", size: -1, placeholder: true } : info;
+    const stored = await dest.putBlob(stream, sent, { isConfig: b.isConfig });
+    if (stored.digest !== b.digest || stored.size !== b.size) throw new Error(`putBlob stored ${stored.digest}/${stored.size} for ${b.digest}/${b.size}`);
+    written.push(b.digest);
+  };
+  // As the engine does: concurrently only when the destination allows it, else one by one in manifest order.
+  if (dest.hasThreadSafePutBlob()) await Promise.all(blobs.map(one));
+  else for (const b of blobs) await one(b);
   const out = opts.editManifest ? Buffer.from(JSON.stringify(opts.editManifest(JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>))) : bytes;
   await dest.putManifest(out, mediaType);
   if (!opts.noCommit) await dest.commit();

@@ -11,14 +11,17 @@ import { cannotCreateIn, requireParentDirectory } from "../../src/destination-pa
 import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
-import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, ReuseOptions, StreamDigest, SystemContext } from "../../src/types.js";
 import { CURRENT_VERSION, VERSION_FILE, blobFile, classifyTarget, manifestFile, signatureFile } from "./dir-layout.js";
+import { previousLayers, reusePreviousBlob } from "./previous-image.js";
 import type { DirReference } from "./reference.js";
 
 export class DirImageDestination implements ImageDestination {
   /** Blobs already in the temp dir, by digest, with their sizes. */
   private readonly written = new Map<Digest, number>();
   private manifestWritten = false;
+  /** The replaced image's layers by DiffID, read on the first reuse by DiffID. */
+  private previous: ReturnType<typeof previousLayers> | undefined;
   private committed = false;
   private closed = false;
 
@@ -65,35 +68,50 @@ export class DirImageDestination implements ImageDestination {
     return true;
   }
 
+  blobCacheLocation(): string {
+    return `dir:${this.target}`;
+  }
+
   /**
-   * Only blobs this copy already wrote (a layer used twice, or shared by a list's images). Blobs of
-   * the image being replaced are not reused: their bytes were never verified and skopeo does not either.
+   * By digest: only blobs this copy already wrote (a layer used twice, or shared by a list's images);
+   * blobs of the image being replaced are not reused by digest, as skopeo does not either. By DiffID
+   * (the engine would compress the layer): a compressed layer of the image being replaced, when its
+   * own manifest and config say it holds that DiffID, or a cache candidate that decompresses to it.
    */
-  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+  async tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined> {
     this.checkOpen();
     if (info.placeholder || !isDigest(info.digest)) return undefined;
+    if (opts?.compressTo) {
+      // info.digest is the DiffID: the image being replaced may hold the layer compressed so already.
+      this.previous ??= previousLayers(this.target, this.what);
+      const found = await reusePreviousBlob(this.target, this.staging, info.digest, opts.compressTo, opts.candidates ?? [], await this.previous, this.what);
+      if (found) this.written.set(found.digest, found.size);
+      return found;
+    }
     const size = this.written.get(info.digest);
     if (size === undefined || (info.size >= 0 && info.size !== size)) return undefined;
     return { ...info, size };
   }
 
-  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+  /** A digest the engine proved (not a placeholder) is not hashed again; a placeholder's comes from `opts.streamDigest` or is hashed here. */
+  async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen();
     const what = `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`;
     if (!info.placeholder) blobFile(info.digest, what); // a hostile digest fails before any byte is written
     const tmp = join(this.staging, `.upload-${randomBytes(6).toString("hex")}`);
-    const hasher = new DigestingStream();
+    const hasher = info.placeholder && !opts.streamDigest ? new DigestingStream() : undefined;
     try {
-      await pipeline(stream, hasher, createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true }));
-      const digest = hasher.digest();
-      if (!info.placeholder && digest !== info.digest) throw new DigestMismatchError(what, info.digest, digest);
-      if (!info.placeholder && info.size >= 0 && hasher.size !== info.size) {
-        throw new DigestMismatchError(what, `size ${info.size}`, `size ${hasher.size}`);
+      const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+      await (hasher ? pipeline(stream, hasher, file) : pipeline(stream, file));
+      const size = file.bytesWritten;
+      const digest = info.placeholder ? (hasher ?? (opts.streamDigest as StreamDigest)).digest() : info.digest;
+      if (!info.placeholder && info.size >= 0 && size !== info.size) {
+        throw new DigestMismatchError(what, `size ${info.size}`, `size ${size}`);
       }
       await rename(tmp, join(this.staging, blobFile(digest, what)));
-      this.written.set(digest, hasher.size);
+      this.written.set(digest, size);
       const { placeholder: _placeholder, ...rest } = info;
-      return { ...rest, digest, size: hasher.size };
+      return { ...rest, digest, size };
     } catch (err) {
       await rm(tmp, { force: true });
       throw describeFsError(err, what);

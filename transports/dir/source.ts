@@ -62,7 +62,8 @@ export class DirImageSource implements ImageSource {
         try {
           const st = await fh.stat();
           if (!st.isFile()) throw new CorruptInputError(`${what}: ${path} is not a regular file`);
-          return { stream: fh.createReadStream(signal ? { signal } : {}), size: st.size };
+          // Big reads: a few syscalls and chunks per MiB instead of 16 (the default 64 KiB).
+          return { stream: fh.createReadStream({ highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) }), size: st.size };
         } catch (err) {
           await fh.close();
           throw err;

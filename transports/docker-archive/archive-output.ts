@@ -1,14 +1,15 @@
 // Where a docker-archive goes: a new (or empty) regular file is written atomically (temp file beside
-// it, then rename); a pipe, a device or /dev/stdout gets the tar streamed straight into it at commit.
+// it, filled entry by entry as blobs arrive, then renamed at commit); a pipe, a device or
+// /dev/stdout gets the tar streamed straight into it at commit.
 // A non-empty file is refused, as skopeo does: an archive is never modified or silently replaced.
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
 import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { IOError, UnsupportedError, describeFsError, type ImgcopyError } from "../../src/errors.js";
@@ -16,6 +17,9 @@ import { isSpecialPath, ownFdOf } from "./process-fd.js";
 
 export class ArchiveOutput {
   private tempFile: string | undefined;
+  /** Replace mode: the temp file the archive's first entries were appended to before commit. */
+  private appender: WriteStream | undefined;
+  private appendError: Error | undefined;
 
   private constructor(
     /** The path as the user named it. */
@@ -68,11 +72,46 @@ export class ArchiveOutput {
     }
   }
 
+  /** True when entries can be written before commit (a regular file, written to a temp file beside it). */
+  get canAppend(): boolean {
+    return this.mode === "replace";
+  }
+
+  /**
+   * Replace mode: writes the archive's next bytes into the temp file now (the rest comes with
+   * publish). Calls must not overlap. Nothing at `path` changes until publish renames the file.
+   */
+  async append(chunks: AsyncIterable<Buffer>): Promise<void> {
+    if (!this.canAppend) throw new IOError(`${this.label}: entries cannot be written before commit into a pipe or device`);
+    if (!this.appender) {
+      this.tempFile = tempPathFor(this.target);
+      this.appender = createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 });
+      this.appender.on("error", (err) => (this.appendError ??= err));
+    }
+    const out = this.appender;
+    try {
+      for await (const chunk of chunks) {
+        if (this.appendError) throw this.appendError;
+        if (!out.write(chunk)) await once(out, "drain");
+      }
+    } catch (err) {
+      throw describeFsError(err, this.label);
+    }
+    if (this.appendError) throw describeFsError(this.appendError, this.label);
+  }
+
   private async replace(chunks: AsyncIterable<Buffer>): Promise<void> {
-    this.tempFile = tempPathFor(this.target);
-    await pipeline(Readable.from(chunks), createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 }));
+    if (this.appender) {
+      await this.append(chunks);
+      this.appender.end();
+      await finished(this.appender);
+    } else {
+      this.tempFile = tempPathFor(this.target);
+      await pipeline(Readable.from(chunks), createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 }));
+    }
+    const tempFile = this.tempFile as string;
     // On disk before the rename makes it visible.
-    const fh = await open(this.tempFile, "r");
+    const fh = await open(tempFile, "r");
     try {
       await fh.sync();
     } finally {
@@ -81,7 +120,7 @@ export class ArchiveOutput {
     // Another writer may have filled PATH since open(): never replace what it wrote.
     const now = await stat(this.target).catch(() => undefined);
     if (now?.isFile() && now.size > 0) throw existingArchiveError(this.path, this.label);
-    await rename(this.tempFile, this.target);
+    await rename(tempFile, this.target);
     this.tempFile = undefined;
   }
 
@@ -106,6 +145,10 @@ export class ArchiveOutput {
   }
 
   private async removeTempFile(): Promise<void> {
+    if (this.appender && !this.appender.closed) {
+      this.appender.destroy();
+      await once(this.appender, "close").catch(() => undefined);
+    }
     if (this.tempFile !== undefined) await rm(this.tempFile, { force: true });
     this.tempFile = undefined;
   }

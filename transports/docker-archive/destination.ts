@@ -1,25 +1,30 @@
 // Writes one image as a docker-archive (docker load format) into a new file, a pipe or a device.
-// Blobs wait in a temp folder, hashed as they arrive; commit() writes the tar in one go (atomically for a file).
+// Into a file, a layer of known size goes straight into the archive's temp file as it arrives (as
+// containers/image does); one of unknown size, the config, and every blob bound for a pipe wait in
+// a temp folder. commit() writes the rest and renames the file into place (a pipe gets it all then).
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { MAGIC_LENGTH, compressionOfMagic } from "../../src/compression/detect-compression.js";
 import { DigestingStream, digestHex, isDigest } from "../../src/digest.js";
-import { CorruptInputError, DigestMismatchError, NotFoundError, UnsupportedError, UsageError, describeFsError } from "../../src/errors.js";
+import { CorruptInputError, DigestMismatchError, IOError, NotFoundError, UnsupportedError, UsageError, describeFsError } from "../../src/errors.js";
 import { DOCKER_MANIFEST } from "../../src/manifest/media-types.js";
-import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, StreamDigest, SystemContext } from "../../src/types.js";
 import { ArchiveOutput } from "./archive-output.js";
 import { formatNamedTagged, parseNamedTagged, type NamedTagged } from "./docker-reference.js";
-import { dockerSaveEntries, type StoredBlob } from "./docker-save-layout.js";
+import { dockerSaveEntries, entriesAfterLayers, layerEntryName, layerEntryOrder, type StoredBlob } from "./docker-save-layout.js";
 import type { DockerArchiveReference } from "./reference.js";
-import { tarChunks } from "./tar-writer.js";
+import { tarChunks, tarEntryChunks } from "./tar-writer.js";
 
 interface Stored extends StoredBlob {
   info: BlobInfo;
 }
+
+/** Layers already in the archive file, in the order they were written. */
+type Appended = Digest[];
 
 interface RecordedManifest {
   config: { digest: Digest; size: number };
@@ -28,6 +33,10 @@ interface RecordedManifest {
 
 export class DockerArchiveDestination implements ImageDestination {
   private readonly blobs = new Map<Digest, Stored>();
+  private readonly appended: Appended = [];
+  private torn = false;
+  /** Appends to the archive one at a time, even if a caller does not honour hasThreadSafePutBlob. */
+  private appending: Promise<unknown> = Promise.resolve();
   private manifest: RecordedManifest | undefined;
   private state: "open" | "committed" | "closed" = "open";
 
@@ -55,8 +64,9 @@ export class DockerArchiveDestination implements ImageDestination {
     return "decompress";
   }
 
+  /** Layers appended to the archive as they arrive must come one at a time, in manifest order. */
   hasThreadSafePutBlob(): boolean {
-    return true;
+    return !this.output.canAppend;
   }
 
   async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
@@ -65,28 +75,74 @@ export class DockerArchiveDestination implements ImageDestination {
 
   async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen("putBlob");
-    const incoming = join(this.output.blobDir, `incoming-${randomBytes(8).toString("hex")}`);
-    const hasher = new DigestingStream();
-    const sniffer = new HeadSniffer();
+    if (!this.output.canAppend || opts.isConfig) return this.putOne(stream, info, opts);
+    const turn = this.appending.then(() => this.putOne(stream, info, opts));
+    this.appending = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async putOne(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     const what = `${this.reference.toString()}: blob ${info.placeholder ? "(being computed)" : info.digest}`;
-    try {
-      await pipeline(stream, sniffer, hasher, createWriteStream(incoming, { flags: "wx", mode: 0o600 }));
-      const digest = hasher.digest();
-      const size = hasher.size;
-      if (!info.placeholder && isDigest(info.digest)) {
-        if (info.digest !== digest) throw new DigestMismatchError(what, info.digest, digest);
-        if (info.size >= 0 && info.size !== size) throw new DigestMismatchError(what, `size ${info.size}`, `size ${size}`);
+    const known = !info.placeholder && isDigest(info.digest);
+    const sniffer = new HeadSniffer();
+    let stored: Stored;
+    if (known && !opts.isConfig && this.appended.includes(info.digest)) {
+      // Already in the archive (a layer used twice that the engine sent again): read and drop.
+      for await (const chunk of info.size >= 0 ? exactly(stream, info.size, what) : stream) sniffer.observe(chunk as Buffer);
+      stored = this.blobs.get(info.digest) as Stored;
+    } else if (known && info.size >= 0 && !opts.isConfig && this.output.canAppend) {
+      // Straight into the archive: the engine proved digest and size, the tar entry checks the size again.
+      const entry = { name: layerEntryName(info.digest), type: "file" as const, size: info.size, content: () => sniffer.watch(exactly(stream, info.size, what)) };
+      await this.appendEntry(tarEntryChunks(entry));
+      this.appended.push(info.digest);
+      stored = { digest: info.digest, path: "", size: info.size, info: { digest: info.digest, size: info.size } };
+    } else {
+      stored = await this.spool(stream, sniffer, info, opts, what);
+      if (!opts.isConfig && this.output.canAppend && this.appended.includes(stored.digest)) {
+        await rm(stored.path, { force: true }); // the same bytes are in the archive already
+      } else if (!opts.isConfig && this.output.canAppend) {
+        // Its size is known now: into the archive in its turn, and the temp copy goes.
+        const entry = { name: layerEntryName(stored.digest), type: "file" as const, size: stored.size, content: () => createReadStream(stored.path) };
+        await this.appendEntry(tarEntryChunks(entry));
+        this.appended.push(stored.digest);
+        await rm(stored.path, { force: true });
       }
+    }
+    const compression = opts.isConfig ? undefined : compressionOfMagic(sniffer.head);
+    const result = stored.info;
+    if (info.mediaType !== undefined) result.mediaType = info.mediaType;
+    if (compression === "none" || compression === "gzip" || compression === "zstd") result.compression = compression;
+    if (compression === "none") result.uncompressedDigest = result.digest;
+    else if (info.uncompressedDigest !== undefined) result.uncompressedDigest = info.uncompressedDigest;
+    this.blobs.set(stored.digest, stored);
+    return result;
+  }
+
+  /** A failed entry leaves a torn archive: nothing more is written into it and commit refuses it. */
+  private async appendEntry(chunks: AsyncIterable<Buffer>): Promise<void> {
+    if (this.torn) throw new IOError(`${this.reference.toString()}: an earlier blob failed half-way into the archive`);
+    try {
+      await this.output.append(chunks);
+    } catch (err) {
+      this.torn = true;
+      throw err;
+    }
+  }
+
+  /** Into the temp folder: a digest the engine proved is not hashed again; a placeholder's is the engine's or hashed here. */
+  private async spool(stream: Readable, sniffer: HeadSniffer, info: BlobInfo, opts: PutBlobOptions, what: string): Promise<Stored> {
+    const incoming = join(this.output.blobDir, `incoming-${randomBytes(8).toString("hex")}`);
+    const known = !info.placeholder && isDigest(info.digest);
+    const hasher = known || opts.streamDigest ? undefined : new DigestingStream();
+    try {
+      const file = createWriteStream(incoming, { flags: "wx", mode: 0o600 });
+      await (hasher ? pipeline(stream, sniffer, hasher, file) : pipeline(stream, sniffer, file));
+      const digest = known ? info.digest : (hasher ?? (opts.streamDigest as StreamDigest)).digest();
+      const size = file.bytesWritten;
+      if (known && info.size >= 0 && info.size !== size) throw new DigestMismatchError(what, `size ${info.size}`, `size ${size}`);
       const path = join(this.output.blobDir, digestHex(digest));
       await rename(incoming, path);
-      const compression = opts.isConfig ? undefined : compressionOfMagic(sniffer.head);
-      const stored: BlobInfo = { digest, size };
-      if (info.mediaType !== undefined) stored.mediaType = info.mediaType;
-      if (compression === "none" || compression === "gzip" || compression === "zstd") stored.compression = compression;
-      if (compression === "none") stored.uncompressedDigest = digest;
-      else if (info.uncompressedDigest !== undefined) stored.uncompressedDigest = info.uncompressedDigest;
-      this.blobs.set(digest, { digest, path, size, info: stored });
-      return stored;
+      return { digest, path, size, info: { digest, size } };
     } catch (err) {
       await rm(incoming, { force: true });
       throw describeFsError(err, what);
@@ -115,8 +171,17 @@ export class DockerArchiveDestination implements ImageDestination {
     } catch (err) {
       throw describeFsError(err, `${where}: config ${config.digest}`);
     }
-    const entries = dockerSaveEntries({ config: { ...config, bytes: configBytes }, layers, repoTags: this.repoTags });
-    await this.output.publish(tarChunks(entries));
+    const image = { config: { ...config, bytes: configBytes }, layers, repoTags: this.repoTags };
+    if (this.output.canAppend) {
+      if (this.torn) throw new IOError(`${where}: an earlier blob failed half-way into the archive`);
+      const order = layerEntryOrder(layers);
+      if (order.join() !== this.appended.join()) {
+        throw new UsageError(`${where}: the layers were written in another order than the manifest lists them (or not all of them)`);
+      }
+      await this.output.publish(tarChunks(entriesAfterLayers(image)));
+    } else {
+      await this.output.publish(tarChunks(dockerSaveEntries(image)));
+    }
     this.state = "committed";
     await this.output.discard();
   }
@@ -163,7 +228,30 @@ class HeadSniffer extends Transform {
   head = Buffer.alloc(0);
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.head.length < MAGIC_LENGTH) this.head = Buffer.concat([this.head, chunk.subarray(0, MAGIC_LENGTH - this.head.length)]);
+    this.observe(chunk);
     done(null, chunk);
   }
+
+  /** `source`'s chunks, watched on their way (for a consumer that is not a stream). */
+  async *watch(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      this.observe(chunk);
+      yield chunk;
+    }
+  }
+
+  observe(chunk: Buffer): void {
+    if (this.head.length < MAGIC_LENGTH) this.head = Buffer.concat([this.head, chunk.subarray(0, MAGIC_LENGTH - this.head.length)]);
+  }
+}
+
+
+/** `source`, which must be exactly `size` bytes (the count goes on past `size` to name the real size). */
+async function* exactly(source: AsyncIterable<Buffer>, size: number, what: string): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of source) {
+    seen += chunk.length;
+    if (seen <= size) yield chunk;
+  }
+  if (seen !== size) throw new DigestMismatchError(what, `size ${size}`, `size ${seen}`);
 }

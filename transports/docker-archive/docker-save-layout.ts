@@ -32,13 +32,30 @@ export function manifestJson(image: DockerSaveImage): Buffer {
 }
 
 export function dockerSaveEntries(image: DockerSaveImage): TarWriteEntry[] {
+  return [...layerEntries(image.layers), ...entriesAfterLayers(image)];
+}
+
+/** The layers' digests in the order their entries come, each once. */
+export function layerEntryOrder(layers: readonly { digest: Digest }[]): Digest[] {
+  return [...new Set(layers.map((l) => l.digest))];
+}
+
+/** `<hex>.tar`: a layer's entry in the archive. */
+export function layerEntryName(digest: Digest): string {
+  return `${digestHex(digest)}.tar`;
+}
+
+function layerEntries(layers: readonly StoredBlob[]): TarWriteEntry[] {
+  const byDigest = new Map(layers.map((l) => [l.digest, l]));
+  return layerEntryOrder(layers).map((digest) => {
+    const layer = byDigest.get(digest) as StoredBlob;
+    return { name: layerEntryName(digest), type: "file", size: layer.size, content: () => createReadStream(layer.path) };
+  });
+}
+
+/** Everything that follows the layers: config, legacy per-layer folders, manifest.json, repositories. */
+export function entriesAfterLayers(image: DockerSaveImage): TarWriteEntry[] {
   const entries: TarWriteEntry[] = [];
-  const written = new Set<Digest>();
-  for (const layer of image.layers) {
-    if (written.has(layer.digest)) continue;
-    written.add(layer.digest);
-    entries.push({ name: `${digestHex(layer.digest)}.tar`, type: "file", size: layer.size, content: () => createReadStream(layer.path) });
-  }
   const config = image.config;
   entries.push({ name: `${digestHex(config.digest)}.json`, type: "file", size: config.bytes.length, content: config.bytes });
   const legacy = legacyLayers(image.layers.map((l) => l.digest), config.bytes);

@@ -1,5 +1,4 @@
 // A deterministic USTAR writer: mtime 0, owner root (0:0), mode 0644; content streamed, never buffered.
-import type { Readable } from "node:stream";
 import { IOError } from "../../src/errors.js";
 import { BLOCK } from "./tar-header.js";
 
@@ -10,7 +9,7 @@ export interface TarWriteEntry {
   size: number;
   linkname?: string;
   /** The content: bytes, or a function opening a stream of exactly `size` bytes. */
-  content?: Uint8Array | (() => Readable);
+  content?: Uint8Array | (() => AsyncIterable<Buffer>);
 }
 
 const MAX_OCTAL_SIZE = 0o77777777777;
@@ -44,26 +43,35 @@ export function encodeTarHeader(entry: TarWriteEntry): Buffer {
 
 /** The whole archive: each entry's header, content and padding, then the end-of-archive marker. */
 export async function* tarChunks(entries: Iterable<TarWriteEntry>): AsyncGenerator<Buffer> {
-  for (const entry of entries) {
-    yield encodeTarHeader(entry);
-    if (entry.type === "symlink" || entry.size === 0) continue;
-    let written = 0;
-    if (entry.content instanceof Uint8Array) {
-      written = entry.content.length;
-      yield Buffer.from(entry.content);
-    } else if (entry.content) {
-      for await (const chunk of entry.content()) {
-        written += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
+  for (const entry of entries) yield* tarEntryChunks(entry);
+  yield endOfArchive();
+}
+
+/** The two zero blocks that end an archive. */
+export function endOfArchive(): Buffer {
+  return Buffer.alloc(2 * BLOCK);
+}
+
+/** One entry: its header, content (checked to be exactly `size` bytes) and padding. */
+export async function* tarEntryChunks(entry: TarWriteEntry): AsyncGenerator<Buffer> {
+  yield encodeTarHeader(entry);
+  if (entry.type === "symlink" || entry.size === 0) return;
+  let written = 0;
+  if (entry.content instanceof Uint8Array) {
+    written = entry.content.length;
+    yield Buffer.from(entry.content);
+  } else if (entry.content) {
+    for await (const chunk of entry.content()) {
+      written += chunk.length;
+      if (written > entry.size) break;
+      yield chunk;
     }
-    if (written !== entry.size) {
-      throw new IOError(`tar entry ${entry.name}: expected ${entry.size} bytes of content, got ${written}`);
-    }
-    const pad = (BLOCK - (entry.size % BLOCK)) % BLOCK;
-    if (pad > 0) yield Buffer.alloc(pad);
   }
-  yield Buffer.alloc(2 * BLOCK);
+  if (written !== entry.size) {
+    throw new IOError(`tar entry ${entry.name}: expected ${entry.size} bytes of content, got ${written > entry.size ? "more" : written}`);
+  }
+  const pad = (BLOCK - (entry.size % BLOCK)) % BLOCK;
+  if (pad > 0) yield Buffer.alloc(pad);
 }
 
 function splitName(full: string): { name: string; prefix: string } {

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestingStream } from "../../src/digest.js";
 import { DigestMismatchError, describeFsError } from "../../src/errors.js";
-import type { Digest } from "../../src/types.js";
+import type { Digest, StreamDigest } from "../../src/types.js";
 import { blobPath } from "./layout-files.js";
 
 /** Temp files live in the layout root (same filesystem as blobs/, never mistaken for a blob). */
@@ -21,33 +21,36 @@ export interface WrittenBlob {
 }
 
 /**
- * Streams `source` into the layout. When `expected` is given, the bytes must hash to its digest
- * (and have its size when >= 0), else DigestMismatchError and nothing is left behind.
+ * Streams `source` into the layout. `expected`: the digest the engine proved for these bytes (not
+ * hashed again; the size is checked when >= 0). Without it, `computed` gives the digest the engine
+ * computed while streaming, else the bytes are hashed here. Nothing is left behind on failure.
  */
 export async function writeBlob(
   layoutPath: string,
   source: Readable,
   expected: { digest: Digest; size: number } | undefined,
   what: string,
+  computed?: StreamDigest,
 ): Promise<WrittenBlob> {
   if (expected) blobPath(layoutPath, expected.digest, what); // a hostile digest fails before any byte is written
   const tmp = join(layoutPath, `${BLOB_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
-  const hasher = new DigestingStream();
+  const hasher = expected || computed ? undefined : new DigestingStream();
   try {
-    await pipeline(source, hasher, createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true }));
-    const digest = hasher.digest();
-    if (expected && digest !== expected.digest) throw new DigestMismatchError(what, expected.digest, digest);
-    if (expected && expected.size >= 0 && hasher.size !== expected.size) {
-      throw new DigestMismatchError(what, `size ${expected.size}`, `size ${hasher.size}`);
+    const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+    await (hasher ? pipeline(source, hasher, file) : pipeline(source, file));
+    const size = file.bytesWritten;
+    const digest = expected?.digest ?? (hasher ?? (computed as StreamDigest)).digest();
+    if (expected && expected.size >= 0 && size !== expected.size) {
+      throw new DigestMismatchError(what, `size ${expected.size}`, `size ${size}`);
     }
     const final = blobPath(layoutPath, digest, what);
     const existing = await stat(final).catch(() => undefined);
-    if (existing?.isFile() && existing.size === hasher.size) {
+    if (existing?.isFile() && existing.size === size) {
       await rm(tmp, { force: true });
-      return { digest, size: hasher.size, created: false };
+      return { digest, size, created: false };
     }
     await rename(tmp, final);
-    return { digest, size: hasher.size, created: true };
+    return { digest, size, created: true };
   } catch (err) {
     await rm(tmp, { force: true });
     throw describeFsError(err, what);

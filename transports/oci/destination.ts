@@ -15,9 +15,12 @@ import type {
   ImageDestination,
   LayerCompressionWish,
   PutBlobOptions,
+  ReuseOptions,
+  StreamDigest,
   SystemContext,
 } from "../../src/types.js";
 import { writeBlob } from "./blob-writer.js";
+import { findCompressedBlob, layersByDiffId } from "./diffid-reuse.js";
 import { putEntry } from "./index-entries.js";
 import {
   INDEX_FILE,
@@ -47,6 +50,8 @@ export class OciLayoutDestination implements ImageDestination {
   /** Blobs the image being written references (put or reused): commit checks they are all still there. */
   private readonly used = new Set<Digest>();
   private top: OciDescriptor | undefined;
+  /** The layout's layers by DiffID, read on the first reuse by DiffID. */
+  private layoutLayers: ReturnType<typeof layersByDiffId> | undefined;
   private committed = false;
   private closed = false;
   /** What open() created, so that an abandoned copy leaves no trace. */
@@ -118,19 +123,30 @@ export class OciLayoutDestination implements ImageDestination {
     return true;
   }
 
-  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+  async tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined> {
     this.checkOpen();
     if (info.placeholder || !isDigest(info.digest)) return undefined;
+    if (opts?.compressTo) {
+      // info.digest is the DiffID: a blob of the layout holding it compressed so stands in.
+      this.layoutLayers ??= layersByDiffId(this.layoutPath, this.what);
+      const found = await findCompressedBlob(this.layoutPath, info.digest, opts.compressTo, opts.candidates ?? [], await this.layoutLayers, this.what);
+      if (found) this.used.add(found.digest);
+      return found;
+    }
     const st = await stat(blobPath(this.layoutPath, info.digest, this.what)).catch(() => undefined);
     if (!st?.isFile() || (info.size >= 0 && st.size !== info.size)) return undefined;
     this.used.add(info.digest);
     return { ...info, size: st.size };
   }
 
-  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+  blobCacheLocation(): string {
+    return `oci:${this.layoutPath}`;
+  }
+
+  async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen();
     const expected = info.placeholder ? undefined : { digest: info.digest, size: info.size };
-    const written = await this.store(stream, expected, `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`);
+    const written = await this.store(stream, expected, `${this.what}: blob ${info.placeholder ? "(computed)" : info.digest}`, opts.streamDigest);
     const { placeholder: _placeholder, ...rest } = info;
     return { ...rest, digest: written.digest, size: written.size };
   }
@@ -214,13 +230,13 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   /** Stores a blob, remembering it as used, and as added when it was not there before. */
-  private async store(stream: Readable, expected: { digest: Digest; size: number } | undefined, what: string) {
+  private async store(stream: Readable, expected: { digest: Digest; size: number } | undefined, what: string, computed?: StreamDigest) {
     // A concurrent abandoned copy may have removed an empty blobs/ that it created.
     const made = await mkdir(blobDir(this.layoutPath), { recursive: true }).catch((err: unknown) => {
       throw describeFsError(err, `${this.what}: ${blobDir(this.layoutPath)}`);
     });
     this.createdBlobDirs ??= made;
-    const written = await writeBlob(this.layoutPath, stream, expected, what);
+    const written = await writeBlob(this.layoutPath, stream, expected, what, computed);
     if (written.created) this.added.add(written.digest);
     this.used.add(written.digest);
     return written;

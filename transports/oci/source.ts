@@ -64,7 +64,8 @@ export class OciLayoutSource implements ImageSource {
       try {
         const st = await fh.stat();
         if (!st.isFile()) throw new CorruptInputError(`${what}: ${path} is not a regular file`);
-        const stream = fh.createReadStream(signal ? { signal } : {});
+        // Big reads: a few syscalls and chunks per MiB instead of 16 (the default 64 KiB).
+        const stream = fh.createReadStream({ highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) });
         return { stream, size: st.size };
       } catch (err) {
         await fh.close();

@@ -19,6 +19,7 @@ export interface CopyArgs extends GlobalArgs, RetryArgs {
   destCompressLevel?: number;
   destOciAcceptUncompressedLayers: boolean;
   preserveDigests: boolean;
+  verifyDiffids: boolean;
   removeSignatures: boolean;
   additionalTag?: string[];
   all: boolean;
@@ -56,6 +57,7 @@ const TRANSFER_OPTIONS = {
   "dest-oci-accept-uncompressed-layers": { type: "boolean", default: false, describe: "oci: keep uncompressed layers uncompressed" },
   "preserve-digests": { type: "boolean", default: false, describe: "fail rather than change any digest" },
   "remove-signatures": { type: "boolean", default: false, describe: "do not copy signatures" },
+  "verify-diffids": { type: "boolean", default: false, describe: "also decompress compressed layers copied unchanged, to check their DiffIDs" },
   "additional-tag": { type: "string", array: true, describe: "docker-archive: extra NAME:TAG; repeatable" },
   all: { alias: "a", type: "boolean", default: false, describe: "copy every image of a list or index" },
   digestfile: { type: "string", describe: "write the manifest digest to this file" },
@@ -100,6 +102,7 @@ export function engineOptionsFrom(args: CopyArgs): EngineFlagOptions {
     removeSignatures: args.removeSignatures,
     preserveDigests: args.preserveDigests,
   };
+  if (args.verifyDiffids) out.verifyDiffIds = true;
   if (args.format !== undefined) out.format = args.format;
   if (args.imageParallelCopies !== undefined) {
     if (!Number.isInteger(args.imageParallelCopies) || args.imageParallelCopies < 1) {

@@ -109,13 +109,26 @@ async function* guarded(source: AsyncGenerator<Buffer>, input: LayerStreamInput,
 
 /** The layer's uncompressed tar, as a byte stream that reads the disk only as fast as it is consumed. */
 export async function openLayerStream(input: LayerStreamInput): Promise<Readable> {
+  return (await openLayer(input)).stream;
+}
+
+/** What a layer's stream checks itself before its end leaves (a tar-split replay: the record's diff digest and size). */
+export interface SelfCheck {
+  digest: string;
+  /** -1: the size is not checked. */
+  size: number;
+}
+
+/** openLayerStream, and what the stream itself verifies (undefined: nothing; a diff is checked by its reader). */
+export async function openLayer(input: LayerStreamInput): Promise<{ stream: Readable; verifies: SelfCheck | undefined }> {
   checkInput(input);
   const { layer, location, layerStoreRoot } = input;
   const warn = input.warn ?? (() => {});
   const layerDir = layerDirUnder(layerStoreRoot, location.driver, layer.id);
   await requireLayerDir(layerDir, layer.id);
   const tarSplit = tarSplitPath(layerStoreRoot, location.driver, layer.id);
-  const source = (await pathExists(tarSplit, `layer ${layer.id}`)) ? replay(input, tarSplit, layerDir) : await diff(input, layerDir, warn);
+  const replays = await pathExists(tarSplit, `layer ${layer.id}`);
+  const source = replays ? replay(input, tarSplit, layerDir) : await diff(input, layerDir, warn);
   const stream = Readable.from(guarded(source, input, layerDir), { objectMode: false });
   const signal = input.signal;
   if (signal) {
@@ -125,5 +138,10 @@ export async function openLayerStream(input: LayerStreamInput): Promise<Readable
     signal.addEventListener("abort", onAbort, { once: true });
     stream.once("close", () => signal.removeEventListener("abort", onAbort));
   }
-  return stream;
+  const digest = layer["diff-digest"];
+  const size = layer["diff-size"];
+  const verifies = replays && typeof digest === "string" && digest.startsWith("sha256:")
+    ? { digest, size: typeof size === "number" && size >= 0 ? size : -1 }
+    : undefined;
+  return { stream, verifies };
 }

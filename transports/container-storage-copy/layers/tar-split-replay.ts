@@ -1,7 +1,7 @@
-// Replays a layer's tar-split: raw segments verbatim, file contents from the layer's directories,
-// each checked against its CRC-64/ISO. The result is bit-for-bit the tar the layer was applied
-// from, so it is also checked against the record's diff-digest and diff-size, before its last
-// bytes leave.
+// Replays a layer's tar-split: raw segments verbatim, file contents from the layer's directories.
+// The result is bit-for-bit the tar the layer was applied from, so it is checked against the
+// record's diff-digest and diff-size before its last bytes leave; the files' CRC-64/ISO sums are
+// only read to name the file that changed (or when the record has no digest).
 import { createHash } from "node:crypto";
 import { closeSync } from "node:fs";
 import { CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
@@ -29,6 +29,7 @@ async function openContent(opts: TarSplitReplayOptions, name: Buffer, what: stri
   throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
 }
 
+/** One file's content from the layer's directories, checked for its size (not its checksum: see below). */
 async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: number, crc: Buffer | null): AsyncGenerator<Buffer> {
   const what = `layer ${opts.layerId}`;
   const printable = name.toString("utf8");
@@ -38,23 +39,40 @@ async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: numb
     if (file.size !== size) {
       throw new CorruptInputError(`${what}: ${printable}: file is ${file.size} bytes, the tar-split says ${size}`);
     }
-    const sum = new Crc64Iso();
     let read = 0;
     for await (const chunk of readContent(file.fd, size, what, opts.signal)) {
-      sum.update(chunk);
       read += chunk.length;
       yield chunk;
     }
     if (read !== size) throw new CorruptInputError(`${what}: ${printable}: file is shorter (${read} bytes) than the tar-split says (${size})`);
-    if (!sum.digest().equals(crc)) throw new CorruptInputError(`${what}: ${printable}: content does not match tar-split checksum`);
   } finally {
     closeSync(file.fd);
   }
 }
 
-/** The layer's tar stream, as chunks. */
+/**
+ * After a digest mismatch: the first file whose content no longer matches its CRC-64 in the
+ * tar-split, so the error can name it; undefined when every file matches (a segment changed).
+ */
+async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | undefined> {
+  const what = `layer ${opts.layerId}`;
+  for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
+    if (entry.type !== "file" || entry.size === 0) continue;
+    const sum = new Crc64Iso();
+    for await (const chunk of replayFile(opts, entry.name, entry.size, entry.crc)) sum.update(chunk);
+    if (!sum.digest().equals(entry.crc as Buffer)) return entry.name.toString("utf8");
+  }
+  return undefined;
+}
+
+/**
+ * The layer's tar stream, as chunks. The whole tar's sha256 against the record's diff digest proves
+ * every byte (one hash per byte); the per-file CRC-64s are only computed after a mismatch, to name
+ * the file that changed.
+ */
 export async function* replayTarSplit(opts: TarSplitReplayOptions): AsyncGenerator<Buffer> {
   const what = `layer ${opts.layerId}`;
+  const checksDigest = opts.diffDigest !== undefined && opts.diffDigest.startsWith("sha256:");
   const hash = createHash("sha256");
   let total = 0;
   // One chunk is held back so that a digest mismatch fails the stream before its end leaves.
@@ -73,12 +91,15 @@ export async function* replayTarSplit(opts: TarSplitReplayOptions): AsyncGenerat
       for await (const chunk of replayFile(opts, entry.name, entry.size, entry.crc)) yield* pass(chunk);
     }
   }
-  if (opts.diffSize !== undefined && opts.diffSize >= 0 && total !== opts.diffSize) {
-    throw new DigestMismatchError(`${what} (tar-split replay)`, `size ${opts.diffSize}`, `size ${total}`);
-  }
   const actual = `sha256:${hash.digest("hex")}`;
-  if (opts.diffDigest && opts.diffDigest.startsWith("sha256:") && actual !== opts.diffDigest) {
-    throw new DigestMismatchError(`${what} (tar-split replay)`, opts.diffDigest, actual);
+  const sizeWrong = opts.diffSize !== undefined && opts.diffSize >= 0 && total !== opts.diffSize;
+  const digestWrong = checksDigest && actual !== opts.diffDigest;
+  if (sizeWrong || digestWrong || !checksDigest) {
+    // Without a digest to check against, the CRC-64s are the only proof: check them all.
+    const changed = await findChangedFile(opts);
+    if (changed !== undefined) throw new CorruptInputError(`${what}: ${changed}: content does not match tar-split checksum`);
   }
+  if (sizeWrong) throw new DigestMismatchError(`${what} (tar-split replay)`, `size ${opts.diffSize}`, `size ${total}`);
+  if (digestWrong) throw new DigestMismatchError(`${what} (tar-split replay)`, opts.diffDigest as string, actual);
   if (held) yield held;
 }

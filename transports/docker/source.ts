@@ -1,5 +1,6 @@
 // Reading an image from a registry: the manifest (full Accept list, 4 MiB cap, digest checked),
 // blobs streamed with redirects and Range resume, foreign layers fetched without credentials.
+import type { Readable } from "node:stream";
 import { sha256 } from "../../src/digest.js";
 import { CorruptInputError, DigestMismatchError, NotFoundError, UnsupportedError, isImgcopyError } from "../../src/errors.js";
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, isSchema1Type } from "../../src/manifest/media-types.js";
@@ -9,7 +10,7 @@ import { openBlob } from "./blob-reader.js";
 import { connectEndpoint, endpointsFor, pullScope, type Endpoint } from "./endpoints.js";
 import { noteBlobLocation } from "./known-blobs.js";
 import type { DockerReference } from "./reference.js";
-import { readCappedBytes, type RegistryClient } from "./registry-client.js";
+import type { RegistryClient } from "./registry-client.js";
 import { fetchTags } from "./tags-list.js";
 
 /** Manifests larger than this are refused (containers/image's limit). */
@@ -112,8 +113,7 @@ export async function fetchManifest(
     await res.body.dump().catch(() => undefined);
     throw new CorruptInputError(`${label}: ${declared} bytes is larger than the ${MAX_MANIFEST_SIZE}-byte limit for manifests`);
   }
-  const bytes = await readCappedBytes(res.body, MAX_MANIFEST_SIZE + 1);
-  if (bytes.length > MAX_MANIFEST_SIZE) throw new CorruptInputError(`${label}: larger than the ${MAX_MANIFEST_SIZE}-byte limit for manifests`);
+  const bytes = await readManifestBytes(res.body, label);
   if (reference.startsWith("sha256:") && sha256(bytes) !== reference) throw new DigestMismatchError(label, reference, sha256(bytes));
   const contentType = String(res.headers["content-type"] ?? "").split(";")[0]?.trim() ?? "";
   let mediaType = contentType;
@@ -128,6 +128,21 @@ export async function fetchManifest(
     throw new UnsupportedError(`${label}: a Docker schema 1 manifest (${mediaType}), which imgcopy does not read; push it again with a current tool`);
   }
   return { bytes, mediaType };
+}
+
+/** The body, at most MAX_MANIFEST_SIZE bytes: one byte more and the connection is dropped (a body without a length may never end). */
+async function readManifestBytes(body: Readable, label: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_SIZE) {
+      body.destroy();
+      throw new CorruptInputError(`${label}: larger than the ${MAX_MANIFEST_SIZE}-byte limit for manifests`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** A registry that serves a manifest holds its blobs: a push to another repository there may mount them. */

@@ -1,7 +1,7 @@
 // A fault-injecting TCP proxy (node:net) in front of a test registry: per request it can cut the
-// answer after N bytes, reset, answer 429/503 with Retry-After, stall, or drop a Range header so
-// the registry answers 200. Every connection carries one request (it asks for Connection: close),
-// so each request is seen and matched.
+// answer after N bytes, reset, answer 429/503 with Retry-After, stall, drop a Range header so the
+// registry answers 200, or check chunk uploads' Content-Range as distribution 3 does. Every
+// connection carries one request (it asks for Connection: close), so each request is seen and matched.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export type Fault =
@@ -13,13 +13,23 @@ export type Fault =
   /** 307 to the same path on another origin ("http://127.0.0.1:PORT"), as registries do to blob storage. */
   | { kind: "redirect"; origin: string }
   /** Forwarded as usual, with this "Name: value" line added to the registry's answer. */
-  | { kind: "add-header"; header: string };
+  | { kind: "add-header"; header: string }
+  /**
+   * Checks a chunk PATCH as distribution 3 does (2.8 ignores Content-Range): one that does not start where
+   * the upload is (as the registry's last PATCH answer through this proxy said) gets 416, with the
+   * registry's Range when `withRange`, else without (the client must GET the upload's status); others pass.
+   * Its answers, and a status GET on the upload, use the upload's latest Location (distribution's `_state`
+   * there is only valid at the offset it was made for).
+   */
+  | { kind: "enforce-content-range"; withRange: boolean };
 
 export interface FaultRule {
   method?: string;
   path: RegExp;
   /** Only requests that carry (true) / lack (false) a Range header. */
   withRange?: boolean;
+  /** Only requests with a header line ("Name: value") matching this. */
+  header?: RegExp;
   fault: Fault;
   /** How many matching requests get the fault (then they pass). */
   times: number;
@@ -29,6 +39,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   range: string | undefined;
+  contentRange?: string | undefined;
   /** Whether the request carried an Authorization header. */
   authorization: boolean;
   fault: Fault["kind"] | undefined;
@@ -48,6 +59,10 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
   const rules: FaultRule[] = [];
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
+  /** Bytes each upload (by its UUID) holds, from the Range of the registry's PATCH answers. */
+  const uploadSizes = new Map<string, number>();
+  /** Each upload's latest Location, from the registry's answers. */
+  const uploadLocations = new Map<string, string>();
   const track = (s: Socket): void => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -103,13 +118,30 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
     const [method = "", path = ""] = requestLine.split(" ");
     const headers = headerLines.filter((l) => !/^connection:/i.test(l));
     const range = headers.find((l) => /^range:/i.test(l))?.slice("range:".length).trim();
+    const contentRange = headers.find((l) => /^content-range:/i.test(l))?.slice("content-range:".length).trim();
     const rule = rules.find(
-      (r) => r.times > 0 && (r.method === undefined || r.method === method) && r.path.test(path) && (r.withRange === undefined || r.withRange === (range !== undefined)),
+      (r) =>
+        r.times > 0 &&
+        (r.method === undefined || r.method === method) &&
+        r.path.test(path) &&
+        (r.withRange === undefined || r.withRange === (range !== undefined)) &&
+        (r.header === undefined || headers.some((l) => r.header!.test(l))),
     );
     if (rule) rule.times--;
     const fault = rule?.fault;
     const authorization = headers.some((l) => /^authorization:/i.test(l));
-    seen.push({ method, path, range, authorization, fault: fault?.kind });
+    const upload = /\/blobs\/uploads\/([^/?]+)/.exec(path)?.[1];
+    const held = upload === undefined ? 0 : (uploadSizes.get(upload) ?? 0);
+    const misplaced = fault?.kind === "enforce-content-range" && contentRange !== undefined && Number(contentRange.split("-")[0]) !== held;
+    seen.push({ method, path, range, contentRange, authorization, fault: fault?.kind === "enforce-content-range" && !misplaced ? undefined : fault?.kind });
+    const latest = upload === undefined ? undefined : uploadLocations.get(upload);
+    if (fault?.kind === "enforce-content-range" && misplaced) {
+      const rangeLine = fault.withRange && held > 0 ? `Range: 0-${held - 1}\r\n` : "";
+      const locationLine = `Location: ${latest ?? path}\r\n`;
+      const body = JSON.stringify({ errors: [{ code: "RANGE_INVALID", message: "invalid content range" }] });
+      client.end(`HTTP/1.1 416 Requested Range Not Satisfiable\r\n${rangeLine}${locationLine}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return undefined;
+    }
     if (fault?.kind === "redirect") {
       client.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${fault.origin}${path}\r\nContent-Length: 0\r\n\r\n`);
       done();
@@ -133,7 +165,8 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
     const forwarded = fault?.kind === "range-as-200" ? headers.filter((l) => !/^range:/i.test(l)) : headers;
     const up = connect(target.port, "127.0.0.1");
     track(up);
-    up.write(`${requestLine}\r\n${[...forwarded, "Connection: close"].join("\r\n")}${HEAD_END}`);
+    const statusAt = fault?.kind === "enforce-content-range" && method === "GET" && latest !== undefined ? new URL(latest, "http://x").pathname + new URL(latest, "http://x").search : undefined;
+    up.write(`${statusAt ? requestLine.replace(path, statusAt) : requestLine}\r\n${[...forwarded, "Connection: close"].join("\r\n")}${HEAD_END}`);
     if (rest.length > 0) up.write(rest);
     let left = fault?.kind === "cut" ? fault.afterBytes : Infinity;
     let responseHead: Buffer | undefined = Buffer.alloc(0);
@@ -156,6 +189,11 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
       const end = responseHead.indexOf(HEAD_END);
       if (end < 0) return;
       const lines = responseHead.subarray(0, end).toString("latin1").split("\r\n").filter((l) => !/^connection:/i.test(l));
+      const stored = method === "PATCH" && upload !== undefined ? /^range:\s*0-(\d+)/i.exec(lines.find((l) => /^range:/i.test(l)) ?? "") : null;
+      if (stored && /^HTTP\/1\.1 202/.test(lines[0] ?? "")) uploadSizes.set(upload!, Number(stored[1]) + 1);
+      const location = lines.find((l) => /^location:/i.test(l))?.slice("location:".length).trim();
+      const uploadOf = location === undefined ? undefined : /\/blobs\/uploads\/([^/?]+)/.exec(location)?.[1];
+      if (uploadOf !== undefined && /^HTTP\/1\.1 202/.test(lines[0] ?? "")) uploadLocations.set(uploadOf, location!);
       if (fault?.kind === "add-header") lines.push(fault.header);
       const body = responseHead.subarray(end + HEAD_END.length);
       responseHead = undefined;

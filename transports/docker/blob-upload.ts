@@ -1,10 +1,10 @@
 // Pushing one blob: HEAD (already there?), cross-repository mount, or POST → one streaming PATCH →
 // PUT ?digest= with the digest hashed on the way, so a layer whose digest is unknown streams once
 // (chunked PATCHes when the registry asks for them with OCI-Chunk-Min-Length).
-import type { Readable } from "node:stream";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { DigestingStream } from "../../src/digest.js";
 import { DigestMismatchError, NetworkError } from "../../src/errors.js";
-import type { Digest } from "../../src/types.js";
+import type { Digest, StreamDigest } from "../../src/types.js";
 import { chunkSizeFrom, patchInChunks } from "./chunked-upload.js";
 import { pullScope, pushScope } from "./endpoints.js";
 import type { RegistryClient, RegistryResponse } from "./registry-client.js";
@@ -51,10 +51,21 @@ export async function mountBlob(t: UploadTarget, digest: Digest, from: string): 
 }
 
 /**
- * Streams `stream` into the repository; `expected` (when the digest is known) must match what was
- * hashed. Returns the digest and size sent. A failure cancels the upload session.
+ * What the engine already knows of the bytes it streams: their digest and size as it verified them
+ * (`known`), or as it hashes them on the way (`computed`). Either way the upload hashes nothing
+ * again; with neither, it hashes what it sends.
  */
-export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Digest | undefined): Promise<{ digest: Digest; size: number }> {
+export interface UploadDigest {
+  known?: { digest: Digest; size: number };
+  computed?: StreamDigest;
+}
+
+/**
+ * Streams `stream` into the repository and returns the digest and size sent (the PUT ?digest= makes
+ * the registry check them too). A failure cancels the upload session.
+ */
+export async function uploadBlob(t: UploadTarget, stream: Readable, given: UploadDigest = {}): Promise<{ digest: Digest; size: number }> {
+  const expected = given.known?.digest;
   const scopes = [pushScope(t.repository)];
   const label = `${t.what}: uploading blob ${expected ?? "(digest computed while sending)"}`;
   let started;
@@ -66,13 +77,14 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
   }
   await started.body.dump().catch(() => undefined);
   let location = locationOf(started.headers.location, label);
-  const hasher = new DigestingStream();
-  // Piped by hand, not with pipeline(): a failed PATCH must stop the caller's stream with our
-  // (retryable, explained) error, not with the socket's raw one.
+  // Between the caller's stream and undici, which destroys its body with the socket's raw error:
+  // piped by hand, not with pipeline(), a failed PATCH stops the caller's stream with our
+  // (retryable, explained) error instead. It hashes only when the engine did not.
+  const hasher = given.known || given.computed ? new CountingStream() : new DigestingStream();
   stream.on("error", (err) => hasher.destroy(err));
   stream.pipe(hasher);
   try {
-    const chunkSize = chunkSizeFrom(started.headers["oci-chunk-min-length"]);
+    const chunkSize = chunkSizeFrom(started.headers["oci-chunk-min-length"], label);
     if (chunkSize !== undefined) {
       location = await patchInChunks({ client: t.client, scopes, label, signal: t.signal }, hasher, location, chunkSize);
     } else {
@@ -80,7 +92,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, expected: Di
       await patched.body.dump().catch(() => undefined);
       location = locationOf(patched.headers.location, label);
     }
-    const digest = hasher.digest();
+    const digest = given.known?.digest ?? given.computed?.digest() ?? (hasher as DigestingStream).digest();
     if (expected !== undefined && digest !== expected) throw new DigestMismatchError(label, expected, digest);
     const url = t.client.resolve(location);
     url.searchParams.set("digest", digest);
@@ -136,6 +148,16 @@ async function streamingPatch(t: UploadTarget, body: Readable, location: string,
     throw err;
   } finally {
     clearInterval(watchdog);
+  }
+}
+
+/** A pass-through that counts the bytes it hands on (their digest is known elsewhere). */
+class CountingStream extends Transform {
+  size = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    done(null, chunk);
   }
 }
 

@@ -26,18 +26,18 @@ export const dockerLogins: RegistryLogins = {
     const { host, namespace, key } = parseLoginTarget(target);
     await verifyCredentials(host, namespace, credentials, ctx);
     const path = writableAuthFile(ctx);
-    await storeCredentials(path, key, credentials.username, credentials.password);
+    await storeCredentials(path, key, credentials.username, credentials.password, lockOptions(ctx));
     return path;
   },
 
   async logout(target, ctx) {
     const path = writableAuthFile(ctx);
     if (target === undefined) {
-      await removeAllCredentials(path);
+      await removeAllCredentials(path, lockOptions(ctx));
       return path;
     }
     const { key } = parseLoginTarget(target);
-    if (await removeCredentials(path, key)) return path;
+    if (await removeCredentials(path, key, lockOptions(ctx))) return path;
     // Someone else's login (docker login writes ~/.docker/config.json): say where it is instead of "not logged in".
     for (const location of authFileLocations(ctx)) {
       if (location.path === path) continue;
@@ -56,6 +56,10 @@ export const dockerLogins: RegistryLogins = {
     return found.username;
   },
 };
+
+function lockOptions(ctx: SystemContext): { timeoutMs: number | undefined; warn: ((message: string) => void) | undefined } {
+  return { timeoutMs: ctx.lockTimeoutMs, warn: ctx.warn };
+}
 
 /** GET /v2/ with these credentials (basic or through the token realm); an AuthError naming the registry when refused. */
 async function verifyCredentials(host: string, namespace: string, credentials: { username: string; password: string }, ctx: SystemContext): Promise<void> {

@@ -1,5 +1,6 @@
 // Docker credential helpers: `docker-credential-NAME get` with the server on stdin answers
-// {"ServerURL", "Username", "Secret"} on stdout, or says "credentials not found" and exits 1.
+// {"ServerURL", "Username", "Secret"} on stdout, or says "credentials not found" and exits 1;
+// `store` takes that JSON on stdin, `erase` the server (login/logout through a credHelpers entry).
 import { spawn } from "node:child_process";
 import { AuthError } from "../../../src/errors.js";
 
@@ -31,6 +32,28 @@ export async function helperGet(name: string, server: string, env: NodeJS.Proces
   if (typeof reply.Secret !== "string" || reply.Secret === "") return undefined;
   const username = typeof reply.Username === "string" ? reply.Username : "";
   return { username, secret: reply.Secret, identityToken: username === "<token>" };
+}
+
+/** Stores USER:SECRET for SERVER with `docker-credential-NAME store`. */
+export async function helperStore(name: string, server: string, username: string, secret: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  const program = `docker-credential-${name}`;
+  const input = JSON.stringify({ ServerURL: server, Username: username, Secret: secret });
+  const { code, stdout, stderr } = await runHelper(program, ["store"], input, env, signal);
+  if (code !== 0) throw new AuthError(`credential helper ${program} could not store the credentials for ${server}: ${firstLine(stdout, stderr) || `exit code ${code}`}`);
+}
+
+/** Erases SERVER's credentials with `docker-credential-NAME erase`; false when the helper had none. */
+export async function helperErase(name: string, server: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<boolean> {
+  const program = `docker-credential-${name}`;
+  const { code, stdout, stderr } = await runHelper(program, ["erase"], server, env, signal);
+  if (code === 0) return true;
+  const said = firstLine(stdout, stderr);
+  if (/credentials not found/i.test(said)) return false;
+  throw new AuthError(`credential helper ${program} could not erase the credentials for ${server}: ${said || `exit code ${code}`}`);
+}
+
+function firstLine(stdout: string, stderr: string): string {
+  return (stdout.trim() || stderr.trim()).split("\n")[0] ?? "";
 }
 
 function runHelper(

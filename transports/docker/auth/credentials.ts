@@ -84,7 +84,8 @@ export async function credentialsInFile(
   return undefined;
 }
 
-function helperFor(content: AuthFileContent, host: string): string | undefined {
+/** The credHelpers entry for HOST (keys compared as normalised auth keys). */
+export function helperFor(content: AuthFileContent, host: string): string | undefined {
   const helpers = content.credHelpers ?? {};
   if (typeof helpers[host] === "string") return helpers[host];
   for (const [key, name] of Object.entries(helpers)) {
@@ -94,7 +95,7 @@ function helperFor(content: AuthFileContent, host: string): string | undefined {
 }
 
 /** What helpers are asked for: the host, or for Docker Hub the URL docker stored it under. */
-function helperServer(host: string): string {
+export function helperServer(host: string): string {
   return host === "docker.io" ? DOCKER_HUB_AUTH_KEY : host;
 }
 

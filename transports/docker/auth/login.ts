@@ -4,8 +4,8 @@ import { AuthError, BadReferenceError, NotFoundError, isImgcopyError } from "../
 import type { RegistryLogins, SystemContext } from "../../../src/types.js";
 import { registryEndpointHost } from "../reference.js";
 import { planRegistry } from "../registries-conf.js";
-import { authFileLocations, normalizeAuthKey, readAuthFile, writableAuthFile } from "./auth-file.js";
-import { removeAllCredentials, removeCredentials, storeCredentials } from "./auth-file-store.js";
+import { authFileLocations, envOf, normalizeAuthKey, readAuthFile, writableAuthFile } from "./auth-file.js";
+import { removeAllCredentials, removeCredentials, storeCredentials, type AuthFileWriteOptions } from "./auth-file-store.js";
 import { findCredentials } from "./credentials.js";
 
 /** HOST[:PORT][/NAMESPACE] as the user typed it (a scheme and trailing slash tolerated), split and normalised. */
@@ -57,8 +57,8 @@ export const dockerLogins: RegistryLogins = {
   },
 };
 
-function lockOptions(ctx: SystemContext): { timeoutMs: number | undefined; warn: ((message: string) => void) | undefined } {
-  return { timeoutMs: ctx.lockTimeoutMs, warn: ctx.warn };
+function lockOptions(ctx: SystemContext): AuthFileWriteOptions {
+  return { timeoutMs: ctx.lockTimeoutMs, warn: ctx.warn, env: envOf(ctx), signal: ctx.signal };
 }
 
 /** GET /v2/ with these credentials (basic or through the token realm); an AuthError naming the registry when refused. */

@@ -9,7 +9,6 @@ const PAGE_SIZE = 1000;
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;
 
-
 /** The tags of the repository `location` names ("//HOST/REPO", a tag or digest there is an error). */
 export async function listRepositoryTags(location: string, ctx: SystemContext, pageSize = PAGE_SIZE): Promise<RepositoryTags> {
   const ref = parseRepositoryLocation(location);
@@ -26,7 +25,10 @@ export async function listRepositoryTags(location: string, ctx: SystemContext, p
 export async function fetchTags(client: RegistryClient, repository: string, what: string, signal?: AbortSignal, pageSize = PAGE_SIZE): Promise<string[]> {
   const tags: string[] = [];
   let next: URL | undefined = client.resolve(`/v2/${repository}/tags/list?n=${pageSize}`);
+  const read = new Set<string>();
   for (let page = 0; next && page < MAX_PAGES; page++) {
+    if (read.has(next.href)) throw new CorruptInputError(`${what}: the registry's Link header leads back to a page already read (${next.href})`);
+    read.add(next.href);
     const res = await client.send({ method: "GET", url: next, scopes: [pullScope(repository)], expect: [200], what, signal });
     const text = await readCapped(res.body, MAX_PAGE_BYTES);
     let parsed: { tags?: unknown };

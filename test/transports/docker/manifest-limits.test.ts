@@ -2,9 +2,8 @@
 // reading stops at the cap) and Docker schema 1 — each refused with one line naming the reference.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
+import { cleanEnv, imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
 import { tempDir } from "../../helpers/tools.js";
-import { cleanEnv } from "../../cli/run-imgcopy.js";
 import { startOwnRegistry, type OwnRegistry } from "./own-registry-server.js";
 
 const LIMIT = 4 * 1024 * 1024;

@@ -56,10 +56,11 @@ export class DockerImageDestination implements ImageDestination {
     return undefined;
   }
 
-  async putBlob(stream: Readable, info: BlobInfo, _opts: PutBlobOptions): Promise<BlobInfo> {
+  async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {
     this.checkOpen();
-    const expected = info.placeholder ? undefined : info.digest;
-    const sent = await uploadBlob(this.target(), stream, expected);
+    // The engine verified a named digest, or hashes a placeholder's bytes as they flow: no second hash here.
+    const given = info.placeholder ? (opts.streamDigest ? { computed: opts.streamDigest } : {}) : { known: { digest: info.digest, size: info.size } };
+    const sent = await uploadBlob(this.target(), stream, given);
     if (!info.placeholder && info.size >= 0 && sent.size !== info.size) {
       throw new DigestMismatchError(`${this.reference.toString()}: blob ${info.digest}`, `size ${info.size}`, `size ${sent.size}`);
     }

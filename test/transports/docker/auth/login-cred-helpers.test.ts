@@ -72,6 +72,16 @@ describe("login/logout with credHelpers and credsStore in the auth file", () => 
     assert.notEqual(again.code, 0, "logged out");
   });
 
+  it("logout --all erases every credHelpers host from its helper and empties auths; the credHelpers map stays", async () => {
+    await writeFile(authFile, JSON.stringify({ auths: { "other.example": { auth: "eDp5" } }, credHelpers: { [registry.host]: "filestore" } }));
+    assert.equal((await login(registry.host)).code, 0);
+    const r = await imgcopy(["logout", "--all", "--authfile", authFile], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(await readFile(authFile, "utf8")), { auths: {}, credHelpers: { [registry.host]: "filestore" } });
+    const who = await imgcopy(["login", "--get-login", "--authfile", authFile, registry.host], { env });
+    assert.notEqual(who.code, 0, `nothing left in the helper: ${who.stdout}`);
+  });
+
   it("refuses a namespaced login for a host credHelpers sends to a helper, in one line, and writes nothing", async () => {
     const original = `${JSON.stringify({ credHelpers: { [registry.host]: "filestore" } }, null, "\t")}\n`;
     await writeFile(authFile, original);

@@ -75,7 +75,13 @@ export async function removeAllCredentials(path: string, opts: AuthFileWriteOpti
   await modifyAuthFile(path, opts, async (content) => {
     if (content === undefined) return undefined;
     for (const [registry, helper] of Object.entries(content.credHelpers ?? {})) {
-      if (typeof helper === "string") await helperErase(helper, registry, opts.env ?? process.env, opts.signal);
+      if (typeof helper !== "string") continue;
+      try {
+        await helperErase(helper, registry, opts.env ?? process.env, opts.signal);
+      } catch (err) {
+        // One broken or absent helper does not keep the other logins from being removed.
+        opts.warn?.(`${(err as Error).message}; what it holds for ${registry} stays there`);
+      }
     }
     return { ...content, auths: {} };
   });

@@ -1,5 +1,6 @@
 // Real containers/storage stores built with buildah in temp dirs (vfs or overlay), the images and
 // containers the transport tests read, and skopeo exports of them. No network: all FROM scratch.
+import { existsSync } from "node:fs";
 import { readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execFile } from "node:child_process";
@@ -114,6 +115,12 @@ export async function createStore(driver: StorageDriver): Promise<Store> {
     containerCopyRef: (n) => `container-copy:${bracket}${n}`,
     containersStorageRef: (n) => `containers-storage:${bracket}${n}`,
     cleanup: async () => {
+      // podman's lock table (/dev/shm/libpod_lock) is machine-wide: a container or volume deleted with
+      // its store but never removed through podman keeps its lock for ever, until podman runs out of them.
+      if (existsSync(join(graphRoot, "libpod"))) {
+        await execFileP("podman", [...podmanFlags, "rm", "--all", "--force"], { env }).catch(() => undefined);
+        await execFileP("podman", [...podmanFlags, "volume", "rm", "--all", "--force"], { env }).catch(() => undefined);
+      }
       await execFileP("buildah", [...storeFlags, "umount", "--all"], { env }).catch(() => undefined);
       await unmountUnder(tmp.path);
       await rm(tmp.path, { recursive: true, force: true });

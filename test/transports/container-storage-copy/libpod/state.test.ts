@@ -97,6 +97,9 @@ describe("libpod database of a store", () => {
     // database_backend = "sqlite": bolt files are not read even though they exist.
     await writeFile(conf, `[engine]\nstatic_dir = "${staticDir}"\ndatabase_backend = "sqlite"\n`);
     assert.equal(await readLibpodState(location, { env, warn: (m) => assert.fail(m) }), undefined);
+    // Give the container's lock back to podman's machine-wide lock table (see the store's cleanup).
+    await writeFile(conf, `[engine]\nstatic_dir = "${staticDir}"\n`);
+    await run("podman", [...flags, "rm", "--force", staticId], { env });
   });
 
   it("a store without a libpod database is not a podman store", async () => {

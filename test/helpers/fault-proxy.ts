@@ -1,7 +1,8 @@
 // A fault-injecting TCP proxy (node:net) in front of a test registry: per request it can cut the
 // answer after N bytes, reset, answer 429/503 with Retry-After, stall, drop a Range header so the
-// registry answers 200, or check chunk uploads' Content-Range as distribution 3 does. Every
-// connection carries one request (it asks for Connection: close), so each request is seen and matched.
+// registry answers 200, or check chunk uploads' Content-Range as distribution 3 does. Each request
+// goes to the registry on its own connection (it asks for Connection: close), so each is seen and
+// matched; the client keeps its connection, and its requests are framed so that none is lost.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export type Fault =
@@ -71,30 +72,51 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
 
   const server: Server = createServer((client) => {
     track(client);
+    /** Client bytes not yet handed on: the next request's head (and what follows it). */
     let buffered = Buffer.alloc(0);
-    /** Where client bytes go while a request is being forwarded; undefined = reading the next request head. */
-    let upstream: Socket | undefined;
-    const onData = (chunk: Buffer): void => {
-      if (upstream) {
-        upstream.write(chunk);
+    /** Set while a request is being answered; undefined = waiting for the next request head. */
+    let active: { body: BodyFraming; sink: (bytes: Buffer) => void } | undefined;
+    let passThrough: Socket | undefined;
+    // Client bytes are framed by the request's own Content-Length or chunked encoding, so the next
+    // request, which a keep-alive client may send the moment it has the whole answer (before the
+    // registry's close reaches us), waits for its turn instead of going to the closing upstream.
+    const pump = (): void => {
+      for (;;) {
+        if (active) {
+          if (buffered.length === 0) return;
+          const used = active.body.take(buffered);
+          if (used > 0) active.sink(buffered.subarray(0, used));
+          buffered = buffered.subarray(used);
+          return;
+        }
+        const end = buffered.indexOf(HEAD_END);
+        if (end < 0) return;
+        const head = buffered.subarray(0, end).toString("latin1");
+        buffered = buffered.subarray(end + HEAD_END.length);
+        const body = bodyFraming(head);
+        const current: { body: BodyFraming; sink: (bytes: Buffer) => void } = { body, sink: () => undefined };
+        active = current;
+        const up = forward(client, head, () => {
+          if (active !== current) return;
+          active = undefined;
+          queueMicrotask(pump);
+        });
+        if (up) current.sink = (bytes) => up.write(bytes);
+      }
+    };
+    client.on("data", (chunk: Buffer) => {
+      if (passThrough) {
+        passThrough.write(chunk);
         return;
       }
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered[0] === 0x16) {
+      if (!active && buffered[0] === 0x16) {
         // A TLS ClientHello (an https ping): pass the connection through untouched.
-        upstream = rawPassThrough(client, buffered);
+        passThrough = rawPassThrough(client, buffered);
         return;
       }
-      const end = buffered.indexOf(HEAD_END);
-      if (end < 0) return;
-      const head = buffered.subarray(0, end).toString("latin1");
-      const rest = buffered.subarray(end + HEAD_END.length);
-      buffered = Buffer.alloc(0);
-      upstream = forward(client, head, rest, () => {
-        upstream = undefined;
-      });
-    };
-    client.on("data", onData);
+      pump();
+    });
   });
 
   const rawPassThrough = (client: Socket, first: Buffer): Socket => {
@@ -113,7 +135,7 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
    * request; `done` is called when the answer has been relayed. Returns the upstream socket (or undefined
    * when the fault answers itself).
    */
-  const forward = (client: Socket, head: string, rest: Buffer, done: () => void): Socket | undefined => {
+  const forward = (client: Socket, head: string, done: () => void): Socket | undefined => {
     const [requestLine = "", ...headerLines] = head.split("\r\n");
     const [method = "", path = ""] = requestLine.split(" ");
     const headers = headerLines.filter((l) => !/^connection:/i.test(l));
@@ -167,7 +189,6 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
     track(up);
     const statusAt = fault?.kind === "enforce-content-range" && method === "GET" && latest !== undefined ? new URL(latest, "http://x").pathname + new URL(latest, "http://x").search : undefined;
     up.write(`${statusAt ? requestLine.replace(path, statusAt) : requestLine}\r\n${[...forwarded, "Connection: close"].join("\r\n")}${HEAD_END}`);
-    if (rest.length > 0) up.write(rest);
     let left = fault?.kind === "cut" ? fault.afterBytes : Infinity;
     let responseHead: Buffer | undefined = Buffer.alloc(0);
     const relay = (bytes: Buffer): void => {
@@ -218,6 +239,59 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** How much of the client's following bytes belong to the current request's body. */
+interface BodyFraming {
+  /** How many leading bytes of `bytes` are (the rest of) the body; fewer than its length = the body is complete. */
+  take(bytes: Buffer): number;
+}
+
+function bodyFraming(head: string): BodyFraming {
+  const lines = head.split("\r\n").slice(1);
+  const value = (name: string): string | undefined =>
+    lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+  if (/chunked/i.test(value("transfer-encoding") ?? "")) return chunkedBody();
+  let left = Number(value("content-length") ?? 0) || 0;
+  return {
+    take: (bytes) => {
+      const n = Math.min(left, bytes.length);
+      left -= n;
+      return n;
+    },
+  };
+}
+
+/** Follows chunked framing (size line, data, CRLF; a 0 size then trailers up to an empty line). */
+function chunkedBody(): BodyFraming {
+  let state: "size" | "data" | "data-crlf" | "trailer" | "done" = "size";
+  let line = "";
+  let dataLeft = 0;
+  return {
+    take: (bytes) => {
+      let i = 0;
+      while (i < bytes.length && state !== "done") {
+        if (state === "data") {
+          const n = Math.min(dataLeft, bytes.length - i);
+          i += n;
+          dataLeft -= n;
+          if (dataLeft === 0) state = "data-crlf";
+          continue;
+        }
+        const ch = String.fromCharCode(bytes[i++]!);
+        line += ch;
+        if (!line.endsWith("\r\n")) continue;
+        const text = line.slice(0, -2);
+        line = "";
+        if (state === "data-crlf") state = "size";
+        else if (state === "size") {
+          dataLeft = parseInt(text.split(";")[0]!, 16);
+          state = dataLeft > 0 ? "data" : "trailer";
+        } else if (text === "") state = "done";
+      }
+      return i;
     },
   };
 }

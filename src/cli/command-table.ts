@@ -2,13 +2,8 @@
 // shell completion all read this one table, so they cannot disagree.
 import type { Options } from "yargs";
 import { COPY_OPTIONS } from "./commands/copy-options.js";
-import { INSPECT_OPTIONS } from "./commands/inspect-command.js";
-import { LIST_OPTIONS } from "./commands/list-command.js";
-import { LIST_TAGS_OPTIONS } from "./commands/list-tags-command.js";
-import { LOGIN_OPTIONS } from "./commands/login-command.js";
-import { LOGOUT_OPTIONS } from "./commands/logout-command.js";
-import { TRANSPORTS_OPTIONS } from "./commands/transports-command.js";
 import { GLOBAL_OPTIONS } from "./global-options.js";
+import { INSPECT_OPTIONS, LIST_OPTIONS, LIST_TAGS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, TRANSPORTS_OPTIONS } from "./verb-options.js";
 
 export type Verb = "copy" | "inspect" | "list" | "list-tags" | "login" | "logout" | "transports" | "completion";
 export const VERBS: readonly Verb[] = ["copy", "inspect", "list", "list-tags", "login", "logout", "transports", "completion"];
@@ -51,6 +46,12 @@ export interface OptionSpec {
   shorts: string[];
   takesValue: boolean;
   boolean: boolean;
+  /** yargs' type: "boolean", "string", "number", or undefined (a value read as yargs guesses it, e.g. a choice). */
+  type: "boolean" | "string" | "number" | undefined;
+  /** Repeatable: each occurrence adds one value. */
+  array: boolean;
+  /** The value yargs gives when the flag is absent. */
+  default: unknown;
   choices: readonly string[];
   hidden: boolean;
   describe: string;
@@ -76,6 +77,9 @@ function specs(table: OptionTable): OptionSpec[] {
       shorts: aliases.filter((a) => a.length === 1),
       takesValue: !boolean,
       boolean,
+      type: o.type === "boolean" || o.type === "string" || o.type === "number" ? o.type : undefined,
+      array: o.array === true,
+      default: o.default,
       choices: (o.choices as readonly string[] | undefined) ?? [],
       hidden: o.hidden === true,
       describe: typeof o.describe === "string" ? o.describe : "",

@@ -3,7 +3,8 @@ import { UsageError } from "../errors.js";
 import { scanArgs } from "./argv-scan.js";
 import { COMPLETION_FLAG } from "./completion-scripts.js";
 import { EXIT_USAGE, describeError } from "./error-report.js";
-import { buildParser } from "./parser.js";
+import { quickArgs } from "./quick-args.js";
+import { runCommand } from "./run-command.js";
 import { guardStdout, writeStdout } from "./stdout.js";
 import { ReexecutedCommand } from "./user-namespace-gate.js";
 
@@ -17,11 +18,14 @@ export async function runCli(args: readonly string[]): Promise<number> {
       return EXIT_USAGE;
     }
     // Before yargs, which lets an unknown flag swallow the next argument and then complains about that.
-    const { unknown, missingValue } = scanArgs(args);
-    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
+    const scanned = scanArgs(args);
+    if (scanned.unknown !== undefined) throw new UsageError(`unknown option ${scanned.unknown}`);
     // yargs would take the flag as given with no value (undefined, or "" for a file name) and go on.
-    if (missingValue !== undefined) throw new UsageError(`${missingValue} needs a value`);
-    await buildParser(args).parseAsync();
+    if (scanned.missingValue !== undefined) throw new UsageError(`${scanned.missingValue} needs a value`);
+    // A plain command line skips yargs (most of start-up); help, usage errors and odd spellings go through it.
+    const quick = quickArgs(args, scanned);
+    if (quick) await runCommand(quick.verb, quick.args);
+    else await (await import("./parser.js")).buildParser(args).parseAsync();
     return 0;
   } catch (err) {
     if (err instanceof ReexecutedCommand) return err.exitCode; // the child has reported everything itself
@@ -33,6 +37,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
 
 /** The top-level help, as `imgcopy --help` prints it. */
 async function helpText(): Promise<string> {
+  const { buildParser } = await import("./parser.js");
   return new Promise((resolve, reject) => {
     // With a callback yargs hands the output over instead of printing it.
     void buildParser(["--help"]).parse(["--help"], {}, (err, _argv, output) => (err ? reject(err) : resolve(output)));

@@ -2,11 +2,9 @@
 // one PluginRefusal line naming the file and the field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import satisfies from "semver/functions/satisfies.js";
-import validVersion from "semver/functions/valid.js";
-import validRange from "semver/ranges/valid.js";
 import { IMGCOPY_API_VERSION } from "../api-version.js";
 import { PluginError } from "../errors.js";
+import { isSemverRange, isSemverVersion, satisfiesRange } from "./semver-checks.js";
 
 /**
  * Why a plugin was refused (malformed plugin.json, API range, a taken transport name). The message
@@ -73,9 +71,9 @@ function validateManifest(data: unknown, path: string): PluginManifest {
 
   const name = requireString(data, "name", "name", bad);
   const version = requireString(data, "version", "version", bad);
-  if (validVersion(version) === null) throw bad("version", `is ${JSON.stringify(version)}, not a semver version (e.g. "1.2.0")`);
+  if (!isSemverVersion(version)) throw bad("version", `is ${JSON.stringify(version)}, not a semver version (e.g. "1.2.0")`);
   const imgcopyApi = requireString(data, "imgcopyApi", "imgcopyApi", bad);
-  if (validRange(imgcopyApi) === null) throw bad("imgcopyApi", `is ${JSON.stringify(imgcopyApi)}, not a semver range (e.g. "^1.0.0")`);
+  if (!isSemverRange(imgcopyApi)) throw bad("imgcopyApi", `is ${JSON.stringify(imgcopyApi)}, not a semver range (e.g. "^1.0.0")`);
 
   const list = data.transports;
   if (list === undefined) throw bad("transports", "is missing");
@@ -115,7 +113,7 @@ function requireString(
  * and a plugin written for "^1.0.0" or ">=1" is never handed a prerelease host it did not ask for.
  */
 export function checkApiCompatibility(manifest: PluginManifest, hostVersion = IMGCOPY_API_VERSION): void {
-  if (!satisfies(hostVersion, manifest.imgcopyApi, { includePrerelease: false })) {
+  if (!satisfiesRange(hostVersion, manifest.imgcopyApi)) {
     const reason =
       `requires imgcopy plugin API "${manifest.imgcopyApi}", but this imgcopy provides API ${hostVersion}; ` +
       `use a version of the plugin made for API ${hostVersion}`;

@@ -1,23 +1,19 @@
 // `imgcopy [copy] SRC DEST`: copies an image. Progress goes to stderr; stdout stays free for the
 // image itself (`imgcopy oci:x docker-archive:/dev/stdout > a.tar`).
-import type { CommandModule } from "yargs";
 import type { ProgressEvent } from "../../types.js";
 import { InterruptedError } from "../error-report.js";
-import { loadCliPlugins, parseCliReference, systemContextFrom, warn, type GlobalArgs } from "../global-options.js";
+import { loadCliPlugins, parseCliReference, systemContextFrom, warn } from "../global-options.js";
 import { abortOnSignals } from "../interrupt.js";
 import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { isImgcopyError, type NetworkError } from "../../errors.js";
-import { addCopyOptions, copyContexts, engineOptionsFrom, type CopyArgs } from "./copy-options.js";
+import { copyContexts, engineOptionsFrom, type CopyArgs } from "./copy-options.js";
 import { checkDigestfile, ignoredAnnotationWarning, ignoredCommitOptionsWarning, nameReferenceIn } from "./copy-checks.js";
-
-export function copyCommand(command: string, describe: string): CommandModule<GlobalArgs, CopyArgs> {
-  return { command, describe, builder: addCopyOptions, handler: runCopy };
-}
 
 // Longer than any copy waits between two events; only keeps the process alive (see runCopy).
 const KEEP_ALIVE_MS = 1 << 30;
 
-async function runCopy(args: CopyArgs): Promise<void> {
+/** Runs `imgcopy [copy] SRC DEST` with its parsed arguments. */
+export async function runCopy(args: CopyArgs): Promise<void> {
   const { sourceCtx, destCtx } = copyContexts(systemContextFrom(args), args);
   const engineOptions = engineOptionsFrom(args);
   if (args.digestfile !== undefined) await checkDigestfile(args.digestfile);

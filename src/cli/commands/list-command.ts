@@ -1,6 +1,5 @@
 // `imgcopy list TRANSPORT:LOCATION`: what a location holds (a store's containers and images), for
 // transports that can tell.
-import type { Argv, CommandModule, Options } from "yargs";
 import { UnsupportedError } from "../../errors.js";
 import { defaultRegistry } from "../../registry.js";
 import { loadCliPlugins, systemContextFrom, type GlobalArgs } from "../global-options.js";
@@ -8,39 +7,27 @@ import { formatListing } from "../listing-format.js";
 import { interruptible } from "../interrupt.js";
 import { enterUserNamespaceIfNeeded } from "../user-namespace-gate.js";
 import { writeJson, writeStdout } from "../stdout.js";
-import { REGISTRY_OPTIONS, sideArgs, withRegistryContext, type RetryArgs } from "./registry-options.js";
+import { sideArgs, withRegistryContext, type RetryArgs } from "./registry-options.js";
 
-interface ListArgs extends GlobalArgs, RetryArgs {
+export interface ListArgs extends GlobalArgs, RetryArgs {
   location: string;
   json: boolean;
 }
 
-export const LIST_OPTIONS = {
-  json: { type: "boolean", default: false, describe: "print JSON" },
-  ...REGISTRY_OPTIONS,
-} as const satisfies Record<string, Options>;
-
-export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
-  command: "list <location>",
-  describe: "list what a location holds, e.g. list container-copy: (a store's containers and images)",
-  builder: (y) =>
-    y
-      .positional("location", { type: "string", demandOption: true, describe: "TRANSPORT:LOCATION, or just TRANSPORT" })
-      .options(LIST_OPTIONS) as unknown as Argv<ListArgs>, // yargs infers kebab and camel keys both
-  handler: async (args) => {
-    const ctx = withRegistryContext(systemContextFrom(args), sideArgs(args as unknown as Record<string, unknown>, ""), args, "");
-    await loadCliPlugins(args);
-    const colon = args.location.indexOf(":");
-    const name = colon < 0 ? args.location : args.location.slice(0, colon);
-    const location = colon < 0 ? "" : args.location.slice(colon + 1);
-    const { lookupTransport } = await import("../../plugins.js");
-    const transport = await lookupTransport(defaultRegistry, name);
-    if (typeof transport.list !== "function") {
-      throw new UnsupportedError(`transport "${name}" cannot list what a location holds`);
-    }
-    await enterUserNamespaceIfNeeded([transport.listUserNamespace?.bind(transport, location, ctx)], args.debug);
-    const items = await interruptible((signal) => transport.list!(location, { ...ctx, signal }));
-    if (args.json) await writeJson(items);
-    else await writeStdout(formatListing(items));
-  },
-};
+/** Runs `imgcopy list` with its parsed arguments. */
+export async function runList(args: ListArgs): Promise<void> {
+  const ctx = withRegistryContext(systemContextFrom(args), sideArgs(args as unknown as Record<string, unknown>, ""), args, "");
+  await loadCliPlugins(args);
+  const colon = args.location.indexOf(":");
+  const name = colon < 0 ? args.location : args.location.slice(0, colon);
+  const location = colon < 0 ? "" : args.location.slice(colon + 1);
+  const { lookupTransport } = await import("../../plugins.js");
+  const transport = await lookupTransport(defaultRegistry, name);
+  if (typeof transport.list !== "function") {
+    throw new UnsupportedError(`transport "${name}" cannot list what a location holds`);
+  }
+  await enterUserNamespaceIfNeeded([transport.listUserNamespace?.bind(transport, location, ctx)], args.debug);
+  const items = await interruptible((signal) => transport.list!(location, { ...ctx, signal }));
+  if (args.json) await writeJson(items);
+  else await writeStdout(formatListing(items));
+}

@@ -1,6 +1,5 @@
 // `imgcopy login HOST` (podman login's flags): checks the credentials against the registry, then
 // stores them in the auth file; `--get-login` prints the user stored for HOST.
-import type { Argv, CommandModule, Options } from "yargs";
 import { UnsupportedError, UsageError } from "../../errors.js";
 import { defaultRegistry } from "../../registry.js";
 import type { RegistryLogins, SystemContext } from "../../types.js";
@@ -9,7 +8,7 @@ import { interruptible } from "../interrupt.js";
 import { writeStdout } from "../stdout.js";
 import { withRegistryContext } from "./registry-options.js";
 
-interface LoginArgs extends GlobalArgs {
+export interface LoginArgs extends GlobalArgs {
   registry: string;
   username?: string;
   password?: string;
@@ -20,44 +19,22 @@ interface LoginArgs extends GlobalArgs {
   getLogin: boolean;
 }
 
-/** The flags login and logout share: where the auth file is and how to reach the registry. */
-export const LOGIN_TARGET_OPTIONS = {
-  authfile: { type: "string", describe: "auth file to write (default: REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json)" },
-} as const satisfies Record<string, Options>;
-
-export const LOGIN_OPTIONS = {
-  username: { alias: "u", type: "string", describe: "the user to log in as" },
-  password: { alias: "p", type: "string", describe: "the password (visible to other users in ps: prefer --password-stdin)" },
-  "password-stdin": { type: "boolean", default: false, describe: "read the password from standard input" },
-  ...LOGIN_TARGET_OPTIONS,
-  "tls-verify": { type: "boolean", describe: "require HTTPS and verify certificates (false: skip verification, allow plain HTTP)" },
-  "cert-dir": { type: "string", describe: "directory of *.crt CAs and *.cert/*.key client pairs for the registry" },
-  "get-login": { type: "boolean", default: false, describe: "print the user logged in to the registry, and log in no one" },
-} as const satisfies Record<string, Options>;
-
-export const loginCommand: CommandModule<GlobalArgs, LoginArgs> = {
-  command: "login <registry>",
-  describe: "log in to a registry: check the credentials and keep them in the auth file (podman login)",
-  builder: (y) =>
-    y
-      .positional("registry", { type: "string", demandOption: true, describe: "HOST[:PORT][/NAMESPACE]" })
-      .options(LOGIN_OPTIONS) as unknown as Argv<LoginArgs>, // yargs infers kebab and camel keys both
-  handler: async (args) => {
-    const ctx = registryContext(args, { tlsVerify: args.tlsVerify, certDir: args.certDir, authfile: args.authfile });
-    const logins = await registryLogins(args);
-    if (args.getLogin) {
-      if (args.username !== undefined || args.password !== undefined || args.passwordStdin) {
-        throw new UsageError("--get-login takes no --username, --password or --password-stdin");
-      }
-      const user = await interruptible((signal) => logins.storedUser(args.registry, { ...ctx, signal }));
-      await writeStdout(`${user}\n`);
-      return;
+/** Runs `imgcopy login` with its parsed arguments. */
+export async function runLogin(args: LoginArgs): Promise<void> {
+  const ctx = registryContext(args, { tlsVerify: args.tlsVerify, certDir: args.certDir, authfile: args.authfile });
+  const logins = await registryLogins(args);
+  if (args.getLogin) {
+    if (args.username !== undefined || args.password !== undefined || args.passwordStdin) {
+      throw new UsageError("--get-login takes no --username, --password or --password-stdin");
     }
-    const credentials = await credentialsFrom(args);
-    await interruptible((signal) => logins.login(args.registry, credentials, { ...ctx, signal }));
-    await writeStdout("Login Succeeded!\n");
-  },
-};
+    const user = await interruptible((signal) => logins.storedUser(args.registry, { ...ctx, signal }));
+    await writeStdout(`${user}\n`);
+    return;
+  }
+  const credentials = await credentialsFrom(args);
+  await interruptible((signal) => logins.login(args.registry, credentials, { ...ctx, signal }));
+  await writeStdout("Login Succeeded!\n");
+}
 
 /** The SystemContext for one registry: global options plus --tls-verify, --cert-dir, --authfile. */
 export function registryContext(args: GlobalArgs, flags: { tlsVerify?: boolean | undefined; certDir?: string | undefined; authfile?: string | undefined }): SystemContext {

@@ -1,6 +1,7 @@
 // Start-up stays small: --version, --help and `transports` import no transport module, no copy
 // engine and no tar or compression code, however many plugins are installed.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -45,3 +46,34 @@ describe("start-up", () => {
     assert.ok(loaded.some((u) => HEAVY.test(u)));
   });
 });
+
+describe("the bin's semi-space cap", () => {
+  const PROBE = new URL("./semi-space-probe.mjs", import.meta.url).href;
+  const FLAGS = shebangNodeFlags();
+  /** New space's size (bytes) after the command ran and the probe churned the young generation. */
+  async function youngGeneration(nodeFlags: string[]): Promise<number> {
+    const probe = join(work.path, `probe-${++runs}.txt`);
+    const r = await imgcopy(["transports"], { env: cleanEnv(work.path, { IMGCOPY_PROBE_FILE: probe }), preload: [PROBE], nodeFlags });
+    assert.equal(r.code, 0, r.stderr);
+    return Number(await readFile(probe, "utf8"));
+  }
+
+  it("the shebang sets --max-semi-space-size", () => {
+    assert.ok(FLAGS.some((f) => f.startsWith("--max-semi-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);
+  });
+
+  it("still holds after main.ts puts the flag's default back (for the built-in code cache)", async () => {
+    const capped = await youngGeneration(FLAGS);
+    const semi = Number(FLAGS.find((f) => f.startsWith("--max-semi-space-size="))!.split("=")[1]);
+    assert.ok(capped <= 2 * semi * 2 ** 20, `new space ${capped} bytes with ${FLAGS.join(" ")}`);
+    // The probe can tell: without the flag the same churn grows new space past the cap.
+    assert.ok((await youngGeneration([])) > 2 * semi * 2 ** 20, "new space did not grow without the flag");
+  });
+});
+
+/** The node flags of src/cli/main.ts's shebang (#!/usr/bin/env -S node FLAGS). */
+function shebangNodeFlags(): string[] {
+  const line = readFileSync(new URL("../../src/cli/main.ts", import.meta.url), "utf8").split("\n", 1)[0]!;
+  const at = line.indexOf(" -S node ");
+  return at < 0 ? [] : line.slice(at + " -S node ".length).trim().split(/\s+/);
+}

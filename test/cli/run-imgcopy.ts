@@ -22,6 +22,8 @@ export interface CliOptions {
   cwd?: string;
   /** Modules to --import before the command runs (e.g. a loader hook). */
   preload?: string[];
+  /** Node/V8 flags to start the command with (e.g. the bin's shebang flags). */
+  nodeFlags?: string[];
   /** An open file descriptor to take stdout (binary output), instead of collecting it as text. */
   stdoutFd?: number;
   /** Called with each chunk of stderr (e.g. to send a signal once a copy is under way). */
@@ -36,7 +38,7 @@ export function cleanEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pr
 
 export function imgcopy(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, ...(opts.preload ?? []).flatMap((p) => ["--import", p]), MAIN, ...args], {
+    const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), "--import", TSX, ...(opts.preload ?? []).flatMap((p) => ["--import", p]), MAIN, ...args], {
       env: opts.env ?? cleanEnv("/nonexistent"),
       cwd: opts.cwd ?? fileURLToPath(new URL("../..", import.meta.url)),
       stdio: ["ignore", opts.stdoutFd ?? "pipe", "pipe"],

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { tempDir } from "../helpers/tools.js";
+import { requireTool, run, tempDir } from "../helpers/tools.js";
 import { cleanEnv, fixturePlugin, imgcopy } from "./run-imgcopy.js";
 
 const TRACE_HOOK = new URL("./module-trace-register.mjs", import.meta.url).href;
@@ -44,6 +44,22 @@ describe("start-up", () => {
     assert.equal(code, 3);
     assert.ok(loaded.some((u) => u.endsWith("/transports/oci/index.ts")));
     assert.ok(loaded.some((u) => HEAVY.test(u)));
+  });
+});
+
+describe("start-up of a read", () => {
+  // The writer's side of a transport (locks, compression, blob writer) and the copy engine are for copies only.
+  const WRITE_SIDE = /\/transports\/oci\/destination\.ts$|\/src\/copy\/|\/src\/compression\/|\/node_modules\/yargs\//;
+
+  it("imgcopy inspect oci: loads the oci source, not its destination, the engine or yargs", async () => {
+    requireTool("umoci");
+    const layout = join(work.path, "layout");
+    await run("umoci", ["init", "--layout", layout]);
+    await run("umoci", ["new", "--image", `${layout}:t`]);
+    const { code, loaded } = await traced(["inspect", `oci:${layout}:t`]);
+    assert.equal(code, 0);
+    assert.ok(loaded.some((u) => u.endsWith("/transports/oci/source.ts")), "the trace saw the oci source");
+    assert.deepEqual(loaded.filter((u) => WRITE_SIDE.test(u)), []);
   });
 });
 

@@ -3,5 +3,4 @@ import { ociTransport } from "./reference.js";
 
 export { OciReference, parseOciReference } from "./reference.js";
 export { OciLayoutSource } from "./source.js";
-export { OciLayoutDestination } from "./destination.js";
 export default ociTransport;

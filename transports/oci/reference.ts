@@ -2,7 +2,6 @@
 import { resolve } from "node:path";
 import { BadReferenceError } from "../../src/errors.js";
 import type { ImageDestination, ImageReference, ImageSource, ImageTransport, SystemContext } from "../../src/types.js";
-import { OciLayoutDestination } from "./destination.js";
 import { OciLayoutSource } from "./source.js";
 
 // The grammar of org.opencontainers.image.ref.name (OCI image-spec, annotations.md).
@@ -35,10 +34,12 @@ export class OciReference implements ImageReference {
     return OciLayoutSource.open(this, ctx);
   }
 
-  newImageDestination(ctx: SystemContext): Promise<ImageDestination> {
+  async newImageDestination(ctx: SystemContext): Promise<ImageDestination> {
     if (this.sourceIndex !== undefined) {
-      return Promise.reject(new BadReferenceError(`${this.toString()}: @${this.sourceIndex} selects an image to read; a destination takes oci:PATH[:REF]`));
+      throw new BadReferenceError(`${this.toString()}: @${this.sourceIndex} selects an image to read; a destination takes oci:PATH[:REF]`);
     }
+    // Imported here: the writer's code (locks, compression, blob writer) is not loaded by inspect or a read.
+    const { OciLayoutDestination } = await import("./destination.js");
     return OciLayoutDestination.open(this, ctx);
   }
 }

@@ -8,6 +8,9 @@ import { INSPECT_OPTIONS, LIST_OPTIONS, LIST_TAGS_OPTIONS, LOGIN_OPTIONS, LOGOUT
 export type Verb = "copy" | "inspect" | "list" | "list-tags" | "login" | "logout" | "transports" | "completion";
 export const VERBS: readonly Verb[] = ["copy", "inspect", "list", "list-tags", "login", "logout", "transports", "completion"];
 
+/** The hidden flag the completion scripts call the command with (see completion-scripts.ts). */
+export const COMPLETION_FLAG = "--get-yargs-completions";
+
 /** What `imgcopy completion` takes besides the global flags. */
 export const COMPLETION_SHELLS = ["bash", "zsh"] as const;
 

@@ -1,7 +1,5 @@
 // The scripts `imgcopy completion [bash|zsh]` prints. Both ask the command itself for candidates:
-// `imgcopy --get-yargs-completions imgcopy WORD... CURRENT` prints one per line (yargs' protocol).
-
-export const COMPLETION_FLAG = "--get-yargs-completions";
+// `imgcopy --get-yargs-completions imgcopy WORD... CURRENT` (COMPLETION_FLAG) prints one per line (yargs' protocol).
 
 // Written with "@{" for the shells' "${" (a template literal would read it); put back by completionScript.
 // bash splits words at ":" (COMP_WORDBREAKS), so "oci:./x" arrives as "oci" ":" "./x": the words are

@@ -1,7 +1,7 @@
 // Runs one command line and returns the exit code; every error is reported here, in one place.
 import { UsageError } from "../errors.js";
 import { scanArgs } from "./argv-scan.js";
-import { COMPLETION_FLAG } from "./completion-scripts.js";
+import { COMPLETION_FLAG } from "./command-table.js";
 import { EXIT_USAGE, describeError } from "./error-report.js";
 import { quickArgs } from "./quick-args.js";
 import { runCommand } from "./run-command.js";

@@ -30,7 +30,7 @@ export async function runCopy(args: CopyArgs): Promise<void> {
     import("../progress/progress-renderer.js"),
     import("../../atomic-fs.js"),
   ]);
-  const progress = createProgressRenderer(args.progress, args.quiet, process.stderr);
+  const progress = await createProgressRenderer(args.progress, args.quiet, process.stderr);
   const interrupt = abortOnSignals();
   // A source that stalls without a pending handle (a stream waiting on nothing) would let Node end the
   // process mid-copy (exit 13, temp files left); a ref'd timer keeps it alive so SIGINT can abort cleanly.

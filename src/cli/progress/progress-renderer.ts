@@ -2,9 +2,6 @@
 // finished item otherwise, JSON lines on request, or nothing.
 import type { ProgressEvent } from "../../types.js";
 import type { ProgressMode } from "../global-options.js";
-import { ProgressBars } from "./progress-bars.js";
-import { ProgressJsonLines } from "./progress-json.js";
-import { ProgressLines } from "./progress-lines.js";
 
 export interface ProgressRenderer {
   onEvent(event: ProgressEvent): void;
@@ -18,15 +15,16 @@ export interface ProgressOutput {
   columns?: number;
 }
 
-export function createProgressRenderer(mode: ProgressMode, quiet: boolean, out: ProgressOutput): ProgressRenderer {
+/** The renderer for `mode`; only its own module is imported (a --quiet copy loads none). */
+export async function createProgressRenderer(mode: ProgressMode, quiet: boolean, out: ProgressOutput): Promise<ProgressRenderer> {
   const chosen = quiet ? "none" : mode === "auto" ? (out.isTTY ? "bars" : "lines") : mode;
   switch (chosen) {
     case "bars":
-      return new ProgressBars(out);
+      return new (await import("./progress-bars.js")).ProgressBars(out);
     case "lines":
-      return new ProgressLines(out);
+      return new (await import("./progress-lines.js")).ProgressLines(out);
     case "json":
-      return new ProgressJsonLines(out);
+      return new (await import("./progress-json.js")).ProgressJsonLines(out);
     case "none":
       return { onEvent: () => {}, finish: () => {} };
   }

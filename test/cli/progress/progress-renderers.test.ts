@@ -44,9 +44,9 @@ const listEvents: ProgressEvent[] = [
 ];
 
 describe("progress renderers", () => {
-  it("lines, --all: each image announced with its place, each manifest written, then the list", () => {
+  it("lines, --all: each image announced with its place, each manifest written, then the list", async () => {
     const out = capture();
-    const r = createProgressRenderer("lines", false, out);
+    const r = await createProgressRenderer("lines", false, out);
     for (const e of listEvents) r.onEvent(e);
     assert.equal(
       out.text,
@@ -63,9 +63,9 @@ describe("progress renderers", () => {
     );
   });
 
-  it("bars, --all: a row per image and per manifest, the list's last", () => {
+  it("bars, --all: a row per image and per manifest, the list's last", async () => {
     const out = capture(true);
-    const r = createProgressRenderer("bars", false, out);
+    const r = await createProgressRenderer("bars", false, out);
     for (const e of listEvents) r.onEvent(e);
     r.finish();
     const ESC = String.fromCharCode(27);
@@ -82,9 +82,9 @@ describe("progress renderers", () => {
   });
 
 
-  it("lines: one plain line per finished item, skopeo's wording", () => {
+  it("lines: one plain line per finished item, skopeo's wording", async () => {
     const out = capture();
-    const r = createProgressRenderer("auto", false, out);
+    const r = await createProgressRenderer("auto", false, out);
     for (const e of copyEvents) r.onEvent(e);
     r.finish();
     assert.equal(
@@ -99,34 +99,34 @@ describe("progress renderers", () => {
     );
   });
 
-  it("lines: a computed layer is named by its stored digest", () => {
+  it("lines: a computed layer is named by its stored digest", async () => {
     const out = capture();
-    const r = createProgressRenderer("lines", false, out);
+    const r = await createProgressRenderer("lines", false, out);
     r.onEvent({ kind: "blob", digest: "placeholder-0", bytes: 5, total: -1, state: "done", storedDigest: LAYER });
     assert.equal(out.text, "Copying blob 1a2b3c4d5e6f done\n");
   });
 
-  it("json: one JSON object per line", () => {
+  it("json: one JSON object per line", async () => {
     const out = capture(true);
-    const r = createProgressRenderer("json", false, out);
+    const r = await createProgressRenderer("json", false, out);
     for (const e of copyEvents) r.onEvent(e);
     const lines = out.text.trimEnd().split("\n").map((l) => JSON.parse(l) as ProgressEvent);
     assert.deepEqual(lines, copyEvents);
   });
 
-  it("none, and --quiet whatever the mode: nothing", () => {
+  it("none, and --quiet whatever the mode: nothing", async () => {
     for (const [mode, quiet] of [["none", false], ["lines", true], ["json", true], ["auto", true]] as const) {
       const out = capture(true);
-      const r = createProgressRenderer(mode, quiet, out);
+      const r = await createProgressRenderer(mode, quiet, out);
       for (const e of copyEvents) r.onEvent(e);
       r.finish();
       assert.equal(out.text, "", `${mode} quiet=${quiet}`);
     }
   });
 
-  it("bars on a terminal: rows redrawn in place, final state on finish", () => {
+  it("bars on a terminal: rows redrawn in place, final state on finish", async () => {
     const out = capture(true);
-    const r = createProgressRenderer("auto", false, out);
+    const r = await createProgressRenderer("auto", false, out);
     r.onEvent(copyEvents[0]!);
     r.onEvent(copyEvents[2]!);
     r.finish(); // draws now, whatever the throttle

@@ -5,6 +5,7 @@
 //   --quick: a smaller store (no python tree, 1 random file) and 1 run: for trying changes.
 //   --cli PATH: time another build of imgcopy (e.g. a checkout of main) instead of ./dist.
 //   --only WORD: only the jobs whose name contains WORD (repeatable).
+//   --keep-extra-ca: keep NODE_EXTRA_CA_CERTS in the measured commands (left out by default: see ENV).
 // Needs root (buildah with a vfs store), buildah, skopeo, docker-registry, /usr/bin/time. Takes a few minutes.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync, readFileSync } from "node:fs";
@@ -32,7 +33,15 @@ const S = ["--root", G, "--runroot", R, "--storage-driver", "vfs"];
 const BRACKET = `[vfs@${G}+${R}]`;
 const RSS_FILE = join(work, "rss");
 // The blob-info cache must not carry over from other runs of the machine: one per bench.
-const ENV = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
+// NODE_EXTRA_CA_CERTS makes Node 20 parse that file at every start (~60 ms of CPU for the system bundle,
+// which some machines, this one included, set for their own tooling); the Go tools never read it, so it
+// is left out unless --keep-extra-ca asks for the machine's environment as it is.
+const KEEP_EXTRA_CA = args.includes("--keep-extra-ca");
+const ENV: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
+if (!KEEP_EXTRA_CA && ENV.NODE_EXTRA_CA_CERTS !== undefined) {
+  process.stderr.write(`bench: NODE_EXTRA_CA_CERTS (${ENV.NODE_EXTRA_CA_CERTS}) left out of the measured commands (--keep-extra-ca keeps it)\n`);
+  delete ENV.NODE_EXTRA_CA_CERTS;
+}
 
 function sh(cmd: string, argv: string[]): string {
   return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env: ENV }).trim();

@@ -94,7 +94,7 @@ export class RegistryAuthenticator {
   private deniedError(scopes: readonly string[]): AuthError {
     const wanted = scopes
       .map((scope) => /^repository:(.+):([^:]+)$/.exec(scope))
-      .map((m, i) => (m ? `${m[2]} on ${m[1]}` : scopes[i]!))
+      .map((m, i) => (m ? `${m[2]!.split(",").sort().join(",")} on ${m[1]}` : scopes[i]!)) // actions sorted: the registry's order is random
       .join(", ");
     const user = this.credentials?.username;
     const who = user !== undefined && user !== "" ? `user ${user}` : this.credentials === undefined ? "anonymous requests" : "these credentials";

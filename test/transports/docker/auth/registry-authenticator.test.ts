@@ -122,7 +122,7 @@ describe("RegistryAuthenticator", () => {
     assert.equal(await auth.authorization([PUSH]), "Bearer t1");
     await assert.rejects(auth.handleUnauthorized(`${BEARER},scope="repository:team/web:push,pull",error="insufficient_scope"`, [PUSH]), {
       name: "AuthError",
-      message: "registry r denied push,pull on team/web to user reader (insufficient_scope)",
+      message: "registry r denied pull,push on team/web to user reader (insufficient_scope)",
     });
     // Actions the token did not ask for are still asked for once.
     assert.equal(await auth.handleUnauthorized(`${BEARER},scope="repository:team/web:delete,pull",error="insufficient_scope"`, [PUSH]), true);

@@ -6,9 +6,11 @@
 //   --cli PATH: time another build of imgcopy (e.g. a checkout of main) instead of ./dist.
 //   --only WORD: only the jobs whose name contains WORD (repeatable).
 //   --keep-extra-ca: keep NODE_EXTRA_CA_CERTS in the measured commands (left out by default: see ENV).
+//   --big-layer MB: also push a container whose one layer is an MB-MiB file (half random, half
+//     repetitive text) to the registry and pull it back, once each side (minutes for 1024): peak memory.
 // Needs root (buildah with a vfs store), buildah, skopeo, docker-registry, /usr/bin/time. Takes a few minutes.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, cpSync, readFileSync, openSync, writeSync, closeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { startRegistry } from "../test/helpers/registry-server.js";
 import { tmpdir } from "node:os";
@@ -25,6 +27,7 @@ const SCALE = opt("scale", QUICK ? 0.25 : 1); // multiplies the random data adde
 const cliAt = args.indexOf("--cli");
 const CLI = resolve(cliAt >= 0 ? (args[cliAt + 1] as string) : "dist/src/cli/main.js");
 const ONLY = args.flatMap((a, i) => (a === "--only" ? [args[i + 1] as string] : []));
+const BIG_LAYER_MB = opt("big-layer", 0);
 
 const work = mkdtempSync(join(tmpdir(), "imgcopy-bench-"));
 const G = join(work, "g");
@@ -57,11 +60,14 @@ interface Timing {
   rssMiB: number;
 }
 
+/** Runs per job: RUNS, except for the --big-layer jobs (once each). */
+let runsPerJob = RUNS;
+
 /** Median wall time of `runs` executions and their peak RSS; `prepare` runs before each, untimed. */
 function time(label: string, argv: string[], prepare: () => void): Timing {
   const samples: number[] = [];
   let rss = 0;
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runsPerJob; i++) {
     prepare();
     const t0 = process.hrtime.bigint();
     const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", RSS_FILE, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
@@ -91,6 +97,21 @@ function setup(): { ctr: string; image: string } {
   mkdirSync(join(m3, "data"));
   for (let i = 0; i < Math.max(1, Math.round(4 * SCALE)); i++) writeFileSync(join(m3, "data", `random-${i}`), randomBytes(8 << 20));
   return { ctr, image: "localhost/bench:1" };
+}
+
+/** A container of its own whose one layer is one `mb`-MiB file: half random bytes, half repetitive text. */
+function bigLayerContainer(mb: number): string {
+  const ctr = sh("buildah", [...S, "from", "--name", "bench-big", "scratch"]);
+  const file = join(sh("buildah", [...S, "mount", ctr]), "big.bin");
+  const chunk = 8 << 20;
+  const text = Buffer.from("a line of compressible text, the same again and again, 0123456789\n".repeat(Math.ceil(chunk / 66))).subarray(0, chunk);
+  const fd = openSync(file, "w");
+  try {
+    for (let i = 0; i < Math.ceil(mb / 8); i++) writeSync(fd, i % 2 === 0 ? randomBytes(chunk) : text);
+  } finally {
+    closeSync(fd);
+  }
+  return ctr;
 }
 
 interface Row {
@@ -178,6 +199,18 @@ async function main(): Promise<void> {
     sh("skopeo", ["copy", "-q", "--dest-tls-verify=false", `oci:${ociSrc}:bench`, pullRef]);
     add("registry -> oci", "skopeo copy", ic("--quiet", "--src-tls-verify=false", pullRef, `oci:${out}:x`),
       ["skopeo", "copy", "-q", "--src-tls-verify=false", pullRef, `oci:${out}:x`], () => fresh(out), undefined, out);
+    if (BIG_LAYER_MB > 0 && (ONLY.length === 0 || ONLY.some((w) => "registry".includes(w)))) {
+      // Peak memory with one big layer (issue 7: <= 150 MiB for 1 GB), once each side.
+      const big = bigLayerContainer(BIG_LAYER_MB);
+      runsPerJob = 1;
+      const bigRef = `docker://${registry.host}/bench/big:1`;
+      add(`export container, one ${BIG_LAYER_MB} MiB layer -> registry (gzip)`, "buildah commit",
+        ic("--quiet", "--dest-tls-verify=false", `container-copy:${BRACKET}${big}`, bigRef),
+        ["buildah", ...S, "commit", "-q", "--tls-verify=false", big, bigRef], wipe);
+      add(`registry, one ${BIG_LAYER_MB} MiB layer -> oci`, "skopeo copy", ic("--quiet", "--src-tls-verify=false", bigRef, `oci:${out}:x`),
+        ["skopeo", "copy", "-q", "--src-tls-verify=false", bigRef, `oci:${out}:x`], () => fresh(out), undefined, out);
+      runsPerJob = RUNS;
+    }
   } finally {
     await registry.stop();
   }

@@ -67,6 +67,19 @@ export class BlobInfoCache {
     return (this.data.locations[location]?.[diffId] ?? []).filter((b) => b.algorithm === algorithm);
   }
 
+  /**
+   * Blobs remembered for `diffId` compressed with `algorithm` at the locations starting with
+   * `prefix` other than `except`, the most recently written location first.
+   */
+  nearbyCandidates(prefix: string, except: string, diffId: Digest, algorithm: CompressionAlgorithm): { location: string; blob: CachedBlob }[] {
+    const out: { location: string; blob: CachedBlob }[] = [];
+    for (const location of Object.keys(this.data.locations).reverse()) {
+      if (location === except || !location.startsWith(prefix)) continue;
+      for (const blob of this.candidates(location, diffId, algorithm)) out.push({ location, blob });
+    }
+    return out;
+  }
+
   /** Remembers that `blob` at `location` holds `diffId` compressed. */
   record(location: string, diffId: Digest, blob: CachedBlob): void {
     const locations = this.data.locations;

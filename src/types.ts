@@ -196,6 +196,18 @@ export interface ReuseOptions {
   compressTo?: CompressionAlgorithm;
   /** Compressed blobs the blob-info cache remembers for this DiffID here, newest first: hints to verify, never facts. */
   candidates?: BlobInfo[];
+  /**
+   * The same from other locations inside the destination's `blobCacheScope()` (a registry's other
+   * repositories, which a cross-repository mount can take blobs from), newest location first.
+   */
+  nearbyCandidates?: NearbyCandidate[];
+}
+
+/** A compressed blob the blob-info cache remembers at another location of the destination's scope. */
+export interface NearbyCandidate {
+  /** The location as its destination named it (blobCacheLocation()). */
+  location: string;
+  blob: BlobInfo;
 }
 
 export type LayerCompressionWish = "preserve" | "compress" | "decompress";
@@ -235,6 +247,12 @@ export interface ImageDestination {
    * blob-info cache can remember what was written there; undefined = nothing to remember.
    */
   blobCacheLocation?(): string | undefined;
+  /**
+   * Optional: a prefix of blobCacheLocation() that names the other locations this destination can
+   * take blobs from (e.g. "docker://HOST/" for a registry's repositories); what the cache remembers
+   * there comes as ReuseOptions.nearbyCandidates.
+   */
+  blobCacheScope?(): string | undefined;
   /**
    * Stores `stream`. `info.digest`/`info.size` are those the engine computed or verified (a
    * destination need not hash again); when `info.placeholder` is set the destination returns the

@@ -72,3 +72,20 @@ test("a cache that cannot be written is no error, and nothing is left behind", a
     await tmp.cleanup();
   }
 });
+
+test("nearby candidates: other locations under a prefix, the most recently written first, never the destination's own", async () => {
+  const tmp = await tempDir("imgcopy-cache-");
+  try {
+    const cache = await BlobInfoCache.open({ XDG_CACHE_HOME: tmp.path }, () => undefined);
+    cache.record("docker://r:5000/a", D1, { digest: B1, size: 10, algorithm: "gzip" });
+    cache.record("docker://other:5000/c", D1, { digest: B1, size: 10, algorithm: "gzip" });
+    cache.record("docker://r:5000/b", D1, { digest: B2, size: 20, algorithm: "gzip" });
+    cache.record("docker://r:5000/own", D1, { digest: B2, size: 20, algorithm: "gzip" });
+    cache.record("docker://r:5000/z", D1, { digest: B2, size: 20, algorithm: "zstd" });
+    const near = cache.nearbyCandidates("docker://r:5000/", "docker://r:5000/own", D1, "gzip");
+    assert.deepEqual(near.map((n) => [n.location, n.blob.digest]), [["docker://r:5000/b", B2], ["docker://r:5000/a", B1]]);
+    assert.deepEqual(cache.nearbyCandidates("docker://r:5000/", "docker://r:5000/own", D2, "gzip"), []);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -7,6 +7,7 @@ import { describeLayerMediaType } from "../compression/layer-media-types.js";
 import { DigestingStream, VerifyingStream } from "../digest.js";
 import { CorruptInputError, DigestMismatchError, IOError, UnsupportedError, isImgcopyError } from "../errors.js";
 import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
+import type { CachedBlob } from "../blob-info-cache.js";
 import type { BlobInfo, Digest } from "../types.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
 import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type CompressionChoice, type LayerOperation } from "./layer-plan.js";
@@ -129,8 +130,12 @@ async function reuseCompressed(run: CopyRun, job: LayerJob, claimed: DetectedCom
   if (run.options.level !== undefined) return undefined; // a level asked for explicitly: compress with it
   const diffId = info.digest;
   const algorithm = choice.algorithm;
-  const candidates = run.cache?.cache.candidates(run.cache.location, diffId, algorithm).map((c) => ({ digest: c.digest, size: c.size, compression: c.algorithm })) ?? [];
-  const reused = await run.dest.tryReusingBlob(info, { compressTo: algorithm, candidates });
+  const asInfo = (c: CachedBlob): BlobInfo => ({ digest: c.digest, size: c.size, compression: c.algorithm });
+  const candidates = run.cache?.cache.candidates(run.cache.location, diffId, algorithm).map(asInfo) ?? [];
+  const scope = run.cache ? run.dest.blobCacheScope?.() : undefined;
+  const nearby = run.cache && scope !== undefined ? run.cache.cache.nearbyCandidates(scope, run.cache.location, diffId, algorithm) : [];
+  const nearbyCandidates = nearby.map((n) => ({ location: n.location, blob: asInfo(n.blob) }));
+  const reused = await run.dest.tryReusingBlob(info, { compressTo: algorithm, candidates, ...(nearbyCandidates.length > 0 ? { nearbyCandidates } : {}) });
   if (!reused || reused.compression !== algorithm || reused.digest === diffId) {
     for (const c of candidates) run.cache?.cache.forget(run.cache.location, diffId, c.digest);
     return undefined;

@@ -14,6 +14,7 @@ import {
   type Store,
   type WorkingContainer,
 } from "../helpers/buildah-store.js";
+import { startFaultProxy } from "../helpers/fault-proxy.js";
 import { startRegistry, type RegistryServer } from "../helpers/registry-server.js";
 import { compareTrees, formatDifferences, unpackWithUmoci } from "../helpers/tree-compare.js";
 import { run, tempDir } from "../helpers/tools.js";
@@ -87,6 +88,31 @@ describe("docker:// against docker-registry", () => {
     const rootfs = await unpackWithUmoci(pulled, "c", join(work.path, "ctr-unpacked"));
     const diffs = await compareTrees(ctr.mountPoint, rootfs, { ignoreRoot: true });
     assert.deepEqual(diffs, [], `the pushed image differs from the container:\n${formatDifferences(diffs)}`);
+  });
+
+  it("pushes a container again without compressing or uploading its base layers (the blob-info cache, each blob checked); only the container's own layer and config go up", async () => {
+    const proxy = await startFaultProxy({ port: registry.port });
+    try {
+      const env = cleanEnv(join(work.path, "repush-home"), { XDG_CACHE_HOME: join(work.path, "repush-cache") });
+      const ref = `docker://${proxy.host}/repush/web:1`;
+      const layersOf = async (): Promise<string[]> => (await skopeoInspect(ref, ["--tls-verify=false"])).Layers as string[];
+      const patches = (): number => proxy.seen.filter((r) => r.method === "PATCH").length;
+      assertOk(await imgcopy(["copy", "--quiet", ...PLAIN, store.containerCopyRef(ctr.name), ref], { env }), "first push");
+      assert.equal(patches(), 4, "first push: two base layers, the container's layer and the config");
+      const first = await layersOf();
+      proxy.seen.length = 0;
+      assertOk(await imgcopy(["copy", "--quiet", ...PLAIN, store.containerCopyRef(ctr.name), ref], { env }), "second push");
+      assert.equal(patches(), 2, `second push: the container's layer (its DiffID is only known once produced) and the new config: ${JSON.stringify(proxy.seen)}`);
+      const second = await layersOf();
+      assert.deepEqual(second, first, "the same layer blobs");
+      const pulled = join(work.path, "repush-pulled");
+      await skopeoCopy(`docker://${registry.host}/repush/web:1`, `oci:${pulled}:c`, ["--src-tls-verify=false"]);
+      const rootfs = await unpackWithUmoci(pulled, "c", join(work.path, "repush-unpacked"));
+      const diffs = await compareTrees(ctr.mountPoint, rootfs, { ignoreRoot: true });
+      assert.deepEqual(diffs, [], `the pushed image differs from the container:\n${formatDifferences(diffs)}`);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("lands 8 concurrent pushes of one image to 8 tags", async () => {

@@ -4,7 +4,8 @@ import type { Readable } from "node:stream";
 import { sha256 } from "../../src/digest.js";
 import { DigestMismatchError, UnsupportedError } from "../../src/errors.js";
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from "../../src/manifest/media-types.js";
-import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, SystemContext } from "../../src/types.js";
+import type { BlobInfo, Digest, ImageDestination, LayerCompressionWish, PutBlobOptions, ReuseOptions, SystemContext } from "../../src/types.js";
+import { reuseCompressedBlob } from "./blob-reuse.js";
 import { headBlob, mountBlob, uploadBlob, type UploadTarget } from "./blob-upload.js";
 import { connectEndpoint, endpointsFor, pushScope } from "./endpoints.js";
 import { knownBlobLocations } from "./known-blobs.js";
@@ -46,14 +47,34 @@ export class DockerImageDestination implements ImageDestination {
     return true;
   }
 
-  async tryReusingBlob(info: BlobInfo): Promise<BlobInfo | undefined> {
+  async tryReusingBlob(info: BlobInfo, opts?: ReuseOptions): Promise<BlobInfo | undefined> {
     if (info.placeholder) return undefined;
+    if (opts?.compressTo) {
+      // info.digest is the DiffID of a plain layer: only a checked compressed blob stands in for it.
+      return reuseCompressedBlob(this.target(), {
+        diffId: info.digest,
+        algorithm: opts.compressTo,
+        candidates: opts.candidates ?? [],
+        nearby: opts.nearbyCandidates ?? [],
+        scope: this.blobCacheScope(),
+      });
+    }
     const size = await headBlob(this.target(), info.digest);
     if (size !== undefined) return { ...info, size: size >= 0 ? size : info.size };
     for (const from of knownBlobLocations(this.client.endpoint, info.digest, this.repository)) {
       if (await mountBlob(this.target(), info.digest, from)) return { ...info };
     }
     return undefined;
+  }
+
+  /** As containers/image keys its cache for registries: by registry and repository. */
+  blobCacheLocation(): string {
+    return `${this.blobCacheScope()}${this.repository}`;
+  }
+
+  /** A registry's other repositories: their blobs can be mounted here. */
+  blobCacheScope(): string {
+    return `docker://${this.client.endpoint}/`;
   }
 
   async putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo> {

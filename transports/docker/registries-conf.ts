@@ -3,7 +3,6 @@
 import { access, readFile, readdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { parse as parseToml, TomlError } from "smol-toml";
 import { CorruptInputError, describeFsError } from "../../src/errors.js";
 import type { SystemContext } from "../../src/types.js";
 
@@ -149,6 +148,8 @@ export async function readConfFile(file: string): Promise<ConfFileContent> {
   } catch (err) {
     throw describeFsError(err, file);
   }
+  // The TOML parser loads only when there is a file to parse (none on many machines).
+  const { parse: parseToml, TomlError } = await import("smol-toml");
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;

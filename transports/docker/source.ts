@@ -1,9 +1,9 @@
 // Reading an image from a registry: the manifest (full Accept list, 4 MiB cap, digest checked),
 // blobs streamed with redirects and Range resume, foreign layers fetched without credentials.
-import type { Readable } from "node:stream";
-import { sha256 } from "../../src/digest.js";
-import { CorruptInputError, DigestMismatchError, NotFoundError, UnsupportedError, isImgcopyError } from "../../src/errors.js";
-import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, isSchema1Type } from "../../src/manifest/media-types.js";
+import { Readable } from "node:stream";
+import { VerifyingStream, sha256 } from "../../src/digest.js";
+import { CorruptInputError, DigestMismatchError, NotFoundError, isImgcopyError } from "../../src/errors.js";
+import { DOCKER_LAYER_GZIP, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, OCI_INDEX, OCI_MANIFEST, isSchema1Type } from "../../src/manifest/media-types.js";
 import { guessManifestMediaType } from "../../src/manifest/guess-media-type.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { openBlob } from "./blob-reader.js";
@@ -11,11 +11,13 @@ import { connectEndpoint, endpointsFor, pullScope, type Endpoint } from "./endpo
 import { noteBlobLocation } from "./known-blobs.js";
 import type { DockerReference } from "./reference.js";
 import type { RegistryClient } from "./registry-client.js";
+import { convertSchema1, schema1Digest, type ConvertedSchema1 } from "./schema1.js";
 import { fetchTags } from "./tags-list.js";
 
 /** Manifests larger than this are refused (containers/image's limit). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
-export const MANIFEST_ACCEPT = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST].join(", ");
+// Schema 1 last: a registry holding only that gives it (read converted); one with schema 2 gives that.
+export const MANIFEST_ACCEPT = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST, DOCKER_SCHEMA1_SIGNED, DOCKER_SCHEMA1].join(", ");
 
 export class DockerImageSource implements ImageSource {
   private constructor(
@@ -23,6 +25,8 @@ export class DockerImageSource implements ImageSource {
     private readonly client: RegistryClient,
     private readonly repository: string,
     private readonly top: ManifestBlob,
+    /** A schema 1 image, read converted: its config, made here, and its layers (placeholders for the engine). */
+    private readonly schema1?: ConvertedSchema1,
   ) {}
 
   /** Connects (mirrors first, then the primary) and reads the manifest the reference names. */
@@ -32,9 +36,16 @@ export class DockerImageSource implements ImageSource {
       let client: RegistryClient | undefined;
       try {
         client = await connectEndpoint(ref, endpoint, ctx);
-        const top = await fetchManifest(client, endpoint.repository, ref.manifestReference, ref.toString(), ctx.signal);
+        const fetched = await fetchManifest(client, endpoint.repository, ref.manifestReference, ref.toString(), ctx.signal);
+        let top = fetched;
+        let schema1: ConvertedSchema1 | undefined;
+        if (isSchema1Type(fetched.mediaType)) {
+          schema1 = convertSchema1(Buffer.from(fetched.bytes), `${ref.toString()}: manifest ${ref.manifestReference}`);
+          top = { bytes: schema1.manifest, mediaType: DOCKER_MANIFEST };
+          ctx.warn?.(`note: ${ref.toString()}: a Docker schema 1 manifest, read as schema 2 (config made from its history; the layers' DiffIDs are computed while copying)`);
+        }
         noteManifestBlobs(client.endpoint, endpoint.repository, top.bytes);
-        return new DockerImageSource(ref, client, endpoint.repository, top);
+        return new DockerImageSource(ref, client, endpoint.repository, top, schema1);
       } catch (err) {
         await client?.close();
         if (!endpoint.isMirror) throw err; // the primary's answer is the one that counts
@@ -60,8 +71,24 @@ export class DockerImageSource implements ImageSource {
     return blob;
   }
 
+  /** A converted schema 1 image: its layers, whose DiffIDs the engine computes (placeholders with their real blob digests). */
+  async layerInfosForCopy(instance?: Digest): Promise<BlobInfo[] | undefined> {
+    if (instance !== undefined || !this.schema1) return undefined;
+    return this.schema1.layers.map((digest) => ({ digest, size: -1, mediaType: DOCKER_LAYER_GZIP, placeholder: true }));
+  }
+
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {
     const what = `${this.reference.toString()}: blob ${info.digest}`;
+    if (this.schema1 && info.digest === this.schema1.configDigest) {
+      return { stream: Readable.from([this.schema1.config]), size: this.schema1.config.length };
+    }
+    if (this.schema1 && info.placeholder) {
+      // The engine hashes a placeholder's bytes without a digest to hold them to: this one has its blobSum.
+      const blob = await this.getBlob({ ...info, placeholder: false }, signal);
+      const verifier = new VerifyingStream(what, info.digest, -1);
+      blob.stream.on("error", (err) => verifier.destroy(err));
+      return { stream: blob.stream.pipe(verifier), size: blob.size };
+    }
     const scopes = [pullScope(this.repository)];
     const fromRegistry = (): Promise<BlobStream> =>
       openBlob({ client: this.client, url: `/v2/${this.repository}/blobs/${info.digest}`, scopes, anonymous: false, size: info.size, what }, signal);
@@ -114,7 +141,6 @@ export async function fetchManifest(
     throw new CorruptInputError(`${label}: ${declared} bytes is larger than the ${MAX_MANIFEST_SIZE}-byte limit for manifests`);
   }
   const bytes = await readManifestBytes(res.body, label);
-  if (reference.startsWith("sha256:") && sha256(bytes) !== reference) throw new DigestMismatchError(label, reference, sha256(bytes));
   const contentType = String(res.headers["content-type"] ?? "").split(";")[0]?.trim() ?? "";
   let mediaType = contentType;
   if (mediaType === "" || mediaType === "application/json" || mediaType === "text/plain") {
@@ -124,8 +150,9 @@ export async function fetchManifest(
       throw new CorruptInputError(`${label}: not JSON (${(err as Error).message})`);
     }
   }
-  if (isSchema1Type(mediaType)) {
-    throw new UnsupportedError(`${label}: a Docker schema 1 manifest (${mediaType}), which imgcopy does not read; push it again with a current tool`);
+  if (reference.startsWith("sha256:")) {
+    const digest = isSchema1Type(mediaType) ? schema1Digest(bytes, mediaType) : sha256(bytes);
+    if (digest !== reference) throw new DigestMismatchError(label, reference, digest);
   }
   return { bytes, mediaType };
 }

@@ -1,5 +1,6 @@
 // Manifests a registry should never send: larger than 4 MiB (declared, or streamed without a length:
-// reading stops at the cap) and Docker schema 1 — each refused with one line naming the reference.
+// reading stops at the cap) and a malformed Docker schema 1 one — each refused with one line naming the
+// reference. (Well-formed schema 1 is read converted: schema1.test.ts.)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { cleanEnv, imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
@@ -14,11 +15,12 @@ const SCHEMA1 = JSON.stringify({
   name: "old/img",
   tag: "1",
   architecture: "amd64",
-  fsLayers: [{ blobSum: `sha256:${"a".repeat(64)}` }],
+  // Two layers but one history entry: no way to tell which history goes with which layer.
+  fsLayers: [{ blobSum: `sha256:${"a".repeat(64)}` }, { blobSum: `sha256:${"b".repeat(64)}` }],
   history: [{ v1Compatibility: "{}" }],
 });
 
-describe("docker:// manifests refused: oversize and schema 1", () => {
+describe("docker:// manifests refused: oversize and malformed schema 1", () => {
   let server: OwnRegistry;
   let home: { path: string; cleanup: () => Promise<void> };
   /** Bytes the endless manifest got out before the client hung up, and whether it did. */
@@ -85,12 +87,12 @@ describe("docker:// manifests refused: oversize and schema 1", () => {
   });
 
   for (const variant of ["prettyjws", "json", "guessed"]) {
-    it(`refuses a schema 1 manifest (${variant}) in one line naming the reference`, async () => {
+    it(`refuses a malformed schema 1 manifest (${variant}) in one line naming the reference`, async () => {
       const r = await inspect(`old/${variant}`);
       assert.notEqual(r.code, 0);
       assert.equal(r.stdout, "");
       assert.deepEqual(stderrLines(r).length, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`docker://${server.host}/old/${variant}:1: manifest 1: a Docker schema 1 manifest`));
+      assert.match(r.stderr, new RegExp(`docker://${server.host}/old/${variant}:1: manifest 1: Docker schema 1 manifest: fsLayers and history must be lists of the same, non-zero length`));
     });
   }
 });

@@ -70,10 +70,15 @@ export async function removeCredentials(path: string, key: string, opts: AuthFil
   return removed;
 }
 
-/** Empties `auths` and erases every credHelpers host from its helper (logout --all); the credHelpers map, credsStore and other keys stay. */
+/**
+ * logout --all, as podman: erases every credHelpers host from its helper, then empties `auths` and the
+ * credHelpers map. A helper that is absent or fails keeps its entry (with a warning): what it holds
+ * stays reachable. credsStore and other keys stay.
+ */
 export async function removeAllCredentials(path: string, opts: AuthFileWriteOptions = {}): Promise<void> {
   await modifyAuthFile(path, opts, async (content) => {
     if (content === undefined) return undefined;
+    const kept: Record<string, string> = {};
     for (const [registry, helper] of Object.entries(content.credHelpers ?? {})) {
       if (typeof helper !== "string") continue;
       try {
@@ -81,9 +86,11 @@ export async function removeAllCredentials(path: string, opts: AuthFileWriteOpti
       } catch (err) {
         // One broken or absent helper does not keep the other logins from being removed.
         opts.warn?.(`${(err as Error).message}; what it holds for ${registry} stays there`);
+        kept[registry] = helper;
       }
     }
-    return { ...content, auths: {} };
+    const { credHelpers: _cleared, ...rest } = content;
+    return { ...rest, auths: {}, ...(Object.keys(kept).length > 0 ? { credHelpers: kept } : {}) };
   });
 }
 

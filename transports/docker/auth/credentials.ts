@@ -12,7 +12,6 @@ import {
   type AuthFileContent,
 } from "./auth-file.js";
 import { CONTAINERS_AUTH_FILES, credentialHelpers } from "../registries-conf.js";
-import { helperGet } from "./credential-helper.js";
 
 export interface RegistryCredentials {
   username?: string;
@@ -101,4 +100,9 @@ export function helperServer(host: string): string {
 
 function fromHelper(got: { username: string; secret: string; identityToken: boolean }): RegistryCredentials {
   return got.identityToken ? { identityToken: got.secret } : { username: got.username, password: got.secret };
+}
+
+/** `docker-credential-NAME get`, loaded only when a helper is configured. */
+async function helperGet(...args: Parameters<typeof import("./credential-helper.js").helperGet>): ReturnType<typeof import("./credential-helper.js").helperGet> {
+  return (await import("./credential-helper.js")).helperGet(...args);
 }

@@ -77,7 +77,8 @@ export class RegistryAuthenticator {
     const key = this.scopesFor(scopes).join(" ");
     const hadToken = this.tokens.delete(key);
     const asked = now.params.error === "insufficient_scope" ? (now.params.scope ?? "").split(" ").filter((s) => s !== "") : [];
-    const missing = asked.filter((s) => !this.scopesFor(scopes).includes(s));
+    const had = this.scopesFor(scopes);
+    const missing = asked.filter((s) => !coversScope(had, s));
     if (missing.length > 0) {
       this.extraScopes.set(scopeKey(scopes), [...(this.extraScopes.get(scopeKey(scopes)) ?? []), ...missing]);
       await this.authorization(scopes, signal);
@@ -93,7 +94,7 @@ export class RegistryAuthenticator {
   private deniedError(scopes: readonly string[]): AuthError {
     const wanted = scopes
       .map((scope) => /^repository:(.+):([^:]+)$/.exec(scope))
-      .map((m, i) => (m ? `${m[2]} on ${m[1]}` : scopes[i]!))
+      .map((m, i) => (m ? `${m[2]!.split(",").sort().join(",")} on ${m[1]}` : scopes[i]!)) // actions sorted: the registry's order is random
       .join(", ");
     const user = this.credentials?.username;
     const who = user !== undefined && user !== "" ? `user ${user}` : this.credentials === undefined ? "anonymous requests" : "these credentials";
@@ -180,6 +181,27 @@ export class RegistryAuthenticator {
     this.tokens.set(scopes.join(" "), { token, expiresAt: Date.now() + seconds * 1000 });
     return token;
   }
+}
+
+/**
+ * Whether the scopes a token was asked for grant `asked` ("repository:team/web:push,pull"). Actions
+ * are a set: distribution 2.8 names them in Go map order, so "push,pull" is the "pull,push" we asked for.
+ */
+function coversScope(had: readonly string[], asked: string): boolean {
+  const want = parseScope(asked);
+  if (want === undefined) return had.includes(asked);
+  const granted = new Set<string>();
+  for (const h of had) {
+    const p = parseScope(h);
+    if (p?.resource === want.resource) for (const a of p.actions) granted.add(a);
+  }
+  return want.actions.every((a) => granted.has(a));
+}
+
+/** "TYPE:NAME:ACTIONS" → the resource ("TYPE:NAME") and its actions. */
+function parseScope(scope: string): { resource: string; actions: string[] } | undefined {
+  const m = /^([^:]+:.+):([^:]*)$/.exec(scope);
+  return m ? { resource: m[1]!, actions: m[2]!.split(",").filter((a) => a !== "") } : undefined;
 }
 
 function scopeKey(scopes: readonly string[]): string {

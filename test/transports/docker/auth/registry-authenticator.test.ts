@@ -114,6 +114,22 @@ describe("RegistryAuthenticator", () => {
     assert.equal(asked.length, 2);
   });
 
+  it("insufficient_scope naming the actions in another order (distribution 2.8 prints them in Go map order) is the same scope: denied in one line, no second token", async () => {
+    let n = 0;
+    const { request, asked } = tokenServer(() => ({ status: 200, body: { token: `t${++n}` } }));
+    const auth = new RegistryAuthenticator({ registry: "r", credentials: { username: "reader", password: "p" }, request });
+    auth.noteChallenge(401, BEARER);
+    assert.equal(await auth.authorization([PUSH]), "Bearer t1");
+    await assert.rejects(auth.handleUnauthorized(`${BEARER},scope="repository:team/web:push,pull",error="insufficient_scope"`, [PUSH]), {
+      name: "AuthError",
+      message: "registry r denied pull,push on team/web to user reader (insufficient_scope)",
+    });
+    // Actions the token did not ask for are still asked for once.
+    assert.equal(await auth.handleUnauthorized(`${BEARER},scope="repository:team/web:delete,pull",error="insufficient_scope"`, [PUSH]), true);
+    assert.deepEqual(asked.at(-1)!.url.searchParams.getAll("scope"), ["repository:team/web:delete,pull", PUSH]);
+    assert.equal(asked.length, 2);
+  });
+
   it("a 401 on a cached token drops it and asks again once", async () => {
     let n = 0;
     const { request } = tokenServer(() => ({ status: 200, body: { token: `t${++n}` } }));

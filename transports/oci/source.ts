@@ -66,7 +66,7 @@ export class OciLayoutSource implements ImageSource {
         if (!st.isFile()) throw new CorruptInputError(`${what}: ${path} is not a regular file`);
         // Big reads: a few syscalls and chunks per MiB instead of 16 (the default 64 KiB).
         const stream = fh.createReadStream({ highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) });
-        return { stream, size: st.size };
+        return { stream, size: st.size, file: path };
       } catch (err) {
         await fh.close();
         throw err;

@@ -1,7 +1,6 @@
 // Writing an image as a dir: directory. Everything goes into a temp dir beside PATH; commit() swaps
 // it in (an existing image directory is replaced in one rename), close() without commit removes it.
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, realpath, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -10,6 +9,7 @@ import { copyFileInKernel, syncFile, writeFileAtomic } from "../../src/atomic-fs
 import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
+import { FileSink } from "../../src/file-sink.js";
 import { DigestMismatchError, UnsupportedError, describeFsError } from "../../src/errors.js";
 import type {
   BlobInfo,
@@ -111,7 +111,7 @@ export class DirImageDestination implements ImageDestination {
     const tmp = join(this.staging, `.upload-${randomBytes(6).toString("hex")}`);
     const hasher = info.placeholder && !opts.streamDigest ? new DigestingStream() : undefined;
     try {
-      const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+      const file = new FileSink(tmp, { mode: 0o644, sync: true });
       await (hasher ? pipeline(stream, hasher, file) : pipeline(stream, file));
       const size = file.bytesWritten;
       const digest = info.placeholder ? (hasher ?? (opts.streamDigest as StreamDigest)).digest() : info.digest;

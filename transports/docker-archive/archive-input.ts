@@ -86,5 +86,5 @@ async function openReadable(path: string): Promise<Readable> {
 
 /** The bytes [offset, offset+size) of a file, as a stream. */
 export function readRange(path: string, offset: number, size: number): Readable {
-  return createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: 256 * 1024 });
+  return createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: 1024 * 1024 });
 }

@@ -1,12 +1,12 @@
 // Writing one blob into a layout's blobs/sha256: streamed to a temp file, hashed, checked, renamed.
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { copyFileInKernel, syncFile } from "../../src/atomic-fs.js";
 import { DigestingStream } from "../../src/digest.js";
+import { FileSink } from "../../src/file-sink.js";
 import { DigestMismatchError, describeFsError } from "../../src/errors.js";
 import type { Digest, StreamDigest } from "../../src/types.js";
 import { blobPath } from "./layout-files.js";
@@ -37,7 +37,7 @@ export async function writeBlob(
   const tmp = join(layoutPath, `${BLOB_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
   const hasher = expected || computed ? undefined : new DigestingStream();
   try {
-    const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+    const file = new FileSink(tmp, { mode: 0o644, sync: true });
     await (hasher ? pipeline(source, hasher, file) : pipeline(source, file));
     const size = file.bytesWritten;
     const digest = expected?.digest ?? (hasher ?? (computed as StreamDigest)).digest();

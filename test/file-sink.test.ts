@@ -2,7 +2,6 @@
 // failures reach the writer.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
 import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -81,7 +80,7 @@ describe("FileSink", () => {
     );
     await assert.rejects(pipeline(source, sink), /source broke/);
     assert.equal(sink.destroyed, true);
-    if (!sink.closed) await once(sink, "close");
+    if (!sink.closed) await new Promise((resolve) => sink.on("close", resolve));
     assert.equal(sink.closed, true);
   });
 

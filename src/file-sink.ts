@@ -19,7 +19,7 @@ export interface FileSinkOptions {
 }
 
 export class FileSink extends Writable {
-  /** Bytes written to the file so far. */
+  /** Bytes written to the file so far (where the next chunk goes). */
   bytesWritten = 0;
   private handle: FileHandle | undefined;
   private syncedUpTo = 0;
@@ -71,11 +71,31 @@ export class FileSink extends Writable {
     );
   }
 
+  /** Resolves once every chunk written before has reached the file. */
+  flushed(): Promise<void> {
+    return new Promise((resolve, reject) => this.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Overwrites bytes already written at `position` (a header filled in once known), after everything queued. */
+  async writeAt(position: number, bytes: Buffer): Promise<void> {
+    await this.flushed();
+    const { bytesWritten } = await (this.handle as FileHandle).write(bytes, 0, bytes.length, position);
+    if (bytesWritten !== bytes.length) throw new Error(`${this.path}: short write at ${position}`);
+  }
+
+  /** Cuts the file back to `length` bytes, after everything queued; the next chunk goes there. */
+  async truncateTo(length: number): Promise<void> {
+    await this.flushed();
+    await (this.handle as FileHandle).truncate(length);
+    this.bytesWritten = length;
+    this.syncedUpTo = Math.min(this.syncedUpTo, length);
+  }
+
   private async writeAll(buffers: Buffer[]): Promise<void> {
     const fh = this.handle as FileHandle;
     let pending = buffers.filter((b) => b.length > 0);
     while (pending.length > 0) {
-      const { bytesWritten } = await fh.writev(pending);
+      const { bytesWritten } = await fh.writev(pending, this.bytesWritten);
       this.bytesWritten += bytesWritten;
       pending = skipWritten(pending, bytesWritten);
     }

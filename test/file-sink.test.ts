@@ -57,6 +57,20 @@ describe("FileSink", () => {
     assert.equal((await stat(path)).mode & 0o777, 0o600 & ~process.umask());
   });
 
+  it("writeAt fills in bytes written before, after everything queued; truncateTo cuts back and writing goes on from there", async () => {
+    const path = join(tmp.path, "patched");
+    const sink = new FileSink(path);
+    sink.write(Buffer.alloc(8, "-"));
+    sink.write(Buffer.from("body"));
+    await sink.writeAt(0, Buffer.from("HEAD"));
+    sink.write(Buffer.from("dropped"));
+    await sink.truncateTo(12);
+    sink.end(Buffer.from("+tail"));
+    await new Promise((resolve, reject) => sink.on("close", resolve).on("error", reject));
+    assert.equal(await readFile(path, "utf8"), "HEAD----body+tail");
+    assert.equal(sink.bytesWritten, 17);
+  });
+
   it("without sync: no flush at all", async () => {
     const { datasyncs, syncs } = await countingSyncs(() => pipeline(Readable.from([Buffer.alloc(40 << 20)]), new FileSink(join(tmp.path, "nosync"))));
     assert.deepEqual([datasyncs, syncs], [0, 0]);

@@ -20,6 +20,8 @@ export class ArchiveOutput {
   /** Replace mode: the temp file the archive's first entries were appended to before commit. */
   private appender: FileSink | undefined;
   private appendError: Error | undefined;
+  /** Replace mode: bytes given to append() so far (where the next entry starts). */
+  appendedBytes = 0;
 
   private constructor(
     /** The path as the user named it. */
@@ -93,12 +95,30 @@ export class ArchiveOutput {
     try {
       for await (const chunk of chunks) {
         if (this.appendError) throw this.appendError;
+        this.appendedBytes += chunk.length;
         if (!out.write(chunk)) await once(out, "drain");
       }
     } catch (err) {
       throw describeFsError(err, this.label);
     }
     if (this.appendError) throw describeFsError(this.appendError, this.label);
+  }
+
+  /** Replace mode: overwrites appended bytes at `offset` (an entry's header, once its size is known). */
+  async patch(offset: number, bytes: Buffer): Promise<void> {
+    if (!this.appender || offset + bytes.length > this.appendedBytes) throw new IOError(`${this.label}: nothing appended at ${offset} to fill in`);
+    await this.appender.writeAt(offset, bytes).catch((err: unknown) => {
+      throw describeFsError(err, this.label);
+    });
+  }
+
+  /** Replace mode: drops every appended byte from `offset` on (an entry that turned out to be there already). */
+  async cutBack(offset: number): Promise<void> {
+    if (!this.appender || offset > this.appendedBytes) throw new IOError(`${this.label}: cannot cut the archive back to ${offset}`);
+    await this.appender.truncateTo(offset).catch((err: unknown) => {
+      throw describeFsError(err, this.label);
+    });
+    this.appendedBytes = offset;
   }
 
   private async replace(chunks: AsyncIterable<Buffer>): Promise<void> {

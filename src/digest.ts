@@ -114,9 +114,9 @@ function takeBuffer(): Buffer {
 
 /**
  * The sha256 and size of a whole file, read with two pooled 1 MiB buffers: the next read runs in
- * the thread pool while this thread hashes the previous one.
+ * the thread pool while this thread hashes the previous one. `onRead` gets the bytes hashed so far.
  */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
+export async function hashFile(path: string, signal?: AbortSignal, onRead?: (bytesSoFar: number) => void): Promise<{ digest: Digest; size: number }> {
   const fh = await open(path, "r");
   const buffers = [takeBuffer(), takeBuffer()];
   const hash = createHash("sha256");
@@ -133,12 +133,13 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<{ di
       size += bytesRead;
       reading = fh.read(buffers[turn ^ 1] as Buffer, 0, FILE_CHUNK, size);
       hash.update(bytesRead === FILE_CHUNK ? full : full.subarray(0, bytesRead));
+      onRead?.(size);
     }
   } finally {
     // A read still in flight writes into its buffer: wait for it before the buffer is reused.
     await reading?.catch(() => undefined);
-    await fh.close();
     bufferPool.push(...buffers);
+    await fh.close();
   }
   return { digest: `sha256:${hash.digest("hex")}`, size };
 }

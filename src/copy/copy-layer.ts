@@ -222,8 +222,10 @@ async function sendFile(
 ): Promise<SentLayer> {
   const { info, what } = job;
   let verified: { digest: Digest; size: number } | undefined;
+  // The copy itself is one call into the kernel: progress is reported as its hash advances.
+  const report = (bytes: number): void => run.progress({ kind: "blob", digest: info.digest, bytes, total, state: "progress" });
   const verify = async (copy: string): Promise<void> => {
-    const got = await hashFile(copy, signal);
+    const got = await hashFile(copy, signal, report);
     if (total >= 0 && got.size !== total) throw new DigestMismatchError(what, `size ${total}`, `size ${got.size}`);
     if (got.digest !== info.digest) throw new DigestMismatchError(what, info.digest, got.digest);
     verified = got;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { copyImage } from "../../src/copy/index.js";
 import { digestHex } from "../../src/digest.js";
 import { DigestMismatchError, IOError } from "../../src/errors.js";
-import type { BlobInfo, ImageDestination, ImageReference, PutBlobFileOptions } from "../../src/types.js";
+import type { BlobInfo, ImageDestination, ImageReference, ProgressEvent, PutBlobFileOptions } from "../../src/types.js";
 import dirTransport from "../../transports/dir/index.js";
 import ociTransport from "../../transports/oci/index.js";
 import { tempDir } from "../helpers/tools.js";
@@ -79,8 +79,13 @@ describe("kept blobs copied file to file", () => {
     it(`oci -> ${to}: both layers go by putBlobFromFile, byte-identical, mode 0644`, async () => {
       const out = fresh();
       const calls: Calls = { putBlob: [], putBlobFromFile: [] };
-      await copyImage(ociTransport.parseReference(`${layout}:t`), watched(destRef(out), calls), keepPlain);
+      const progress: ProgressEvent[] = [];
+      await copyImage(ociTransport.parseReference(`${layout}:t`), watched(destRef(out), calls), { ...keepPlain, onProgress: (e) => progress.push(e) });
       const layers = built.manifest.layers.map((l) => l.digest);
+      for (const l of built.manifest.layers) {
+        const states = progress.filter((e) => e.digest === l.digest).map((e) => `${e.state} ${e.bytes}`);
+        assert.deepEqual(states, ["start 0", `progress ${l.size}`, `done ${l.size}`], "progress as the copy is hashed");
+      }
       assert.deepEqual(calls.putBlobFromFile.sort(), [...layers].sort());
       assert.deepEqual(calls.putBlob, [built.manifest.config.digest], "only the config is streamed");
       for (const digest of layers) {

@@ -1,7 +1,7 @@
 // Atomic writes: write to a temporary name in the same directory, then rename over the target.
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { open, rename, rm, mkdir, mkdtemp } from "node:fs/promises";
+import { constants, createWriteStream } from "node:fs";
+import { chmod, copyFile, open, rename, rm, mkdir, mkdtemp } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -57,4 +57,24 @@ export async function writeStreamAtomic(
 export async function makeTempDirBeside(path: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   return mkdtemp(join(dirname(path), `.${basename(path)}.tmp-`));
+}
+
+/**
+ * Copies the file `src` to the new file `dest` (which must not exist) inside the kernel: a reflink
+ * where the file system has them, else copy_file_range; no byte passes through this process.
+ * The copy gets mode 0644 less the umask, as a file written by this process would.
+ */
+export async function copyFileInKernel(src: string, dest: string): Promise<void> {
+  await copyFile(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  await chmod(dest, 0o644 & ~process.umask());
+}
+
+/** Flushes a written file to disk (before a rename makes it visible). */
+export async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

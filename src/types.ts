@@ -167,6 +167,12 @@ export interface BlobStream {
    * store's diff digest): the engine then does not hash them a second time.
    */
   digestVerified?: boolean;
+  /**
+   * Optional: a regular file on this machine whose whole content is what `stream` gives (a layout's
+   * blob file). A destination that stores files may then copy the file (copy_file_range, or a
+   * reflink) instead of reading the stream; the engine verifies the copy (see putBlobFromFile).
+   */
+  file?: string;
 }
 
 export interface ImageSource {
@@ -221,6 +227,11 @@ export interface PutBlobOptions {
   streamDigest?: StreamDigest;
 }
 
+export interface PutBlobFileOptions extends PutBlobOptions {
+  /** Checks the destination's copy against `info`'s digest and size; throws DigestMismatchError when it differs. */
+  verify(copy: string): Promise<void>;
+}
+
 /** A digest computed while a stream flows; valid once the stream has ended. */
 export interface StreamDigest {
   digest(): Digest;
@@ -259,6 +270,13 @@ export interface ImageDestination {
    * real digest: `opts.streamDigest`'s when given, else it hashes what it writes.
    */
   putBlob(stream: Readable, info: BlobInfo, opts: PutBlobOptions): Promise<BlobInfo>;
+  /**
+   * Optional: stores a copy of the regular file `path` (BlobStream.file of a blob kept as it is;
+   * never a placeholder). The destination copies the file to a temporary name, awaits
+   * `opts.verify(copy)` (the engine hashes the copy: it throws when digest or size differ) before
+   * the copy becomes part of anything, and removes it on any failure. Returns what putBlob would.
+   */
+  putBlobFromFile?(path: string, info: BlobInfo, opts: PutBlobFileOptions): Promise<BlobInfo>;
   /** `instance`: a per-image manifest of a list/index (given before the list itself). */
   putManifest(bytes: Uint8Array, mediaType: string, instance?: Digest): Promise<void>;
   putSignatures?(signatures: Uint8Array[], instance?: Digest): Promise<void>;

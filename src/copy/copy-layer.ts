@@ -4,7 +4,7 @@ import { addAbortSignal, type Readable, type Transform } from "node:stream";
 import { createCompressor, createDecompressor } from "../compression/codec-streams.js";
 import { detectCompression, type DetectedCompression } from "../compression/detect-compression.js";
 import { describeLayerMediaType } from "../compression/layer-media-types.js";
-import { DigestingStream, VerifyingStream } from "../digest.js";
+import { DigestingStream, VerifyingStream, hashFile } from "../digest.js";
 import { CorruptInputError, DigestMismatchError, IOError, UnsupportedError, isImgcopyError } from "../errors.js";
 import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
 import type { CachedBlob } from "../blob-info-cache.js";
@@ -91,7 +91,7 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   const { algorithm: actual, stream } = await detectCompression(addAbortSignal(signal, blob.stream));
   let sent: SentLayer;
   try {
-    sent = await sendLayer(run, job, choice, { stream, digestVerified: blob.digestVerified === true }, actual, total, signal);
+    sent = await sendLayer(run, job, choice, { stream, digestVerified: blob.digestVerified === true, file: blob.file }, actual, total, signal);
   } catch (err) {
     stream.destroy();
     throw explainStreamError(err, what, actual);
@@ -165,7 +165,7 @@ async function sendLayer(
   run: CopyRun,
   job: LayerJob,
   choice: CompressionChoice,
-  blob: { stream: Readable; digestVerified: boolean },
+  blob: { stream: Readable; digestVerified: boolean; file: string | undefined },
   actual: DetectedCompression,
   total: number,
   signal: AbortSignal,
@@ -177,6 +177,12 @@ async function sendLayer(
   }
   const outCompression = compressionAfter(actual, op, choice.algorithm);
   const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, op, outCompression, what);
+  if (op === "keep" && blob.file !== undefined && canCopyFile(run, job, actual)) {
+    blob.stream.destroy(); // only its first bytes were read (to detect the compression)
+    const putInfo = describe(info, mediaType, info.digest, total, false);
+    if (outCompression === "none" || outCompression === "gzip" || outCompression === "zstd") putInfo.compression = outCompression;
+    return sendFile(run, job, blob.file, putInfo, actual, total, signal);
+  }
   const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
   // A produced layer (many small files) arrives in tiny chunks: joined first, every later step handles fewer.
   const transforms: Transform[] = [new ChunkCoalescer(), meter];
@@ -197,6 +203,45 @@ async function sendLayer(
     bytesRead: meter.bytes,
     diffId: diffIdOf(),
   };
+}
+
+/**
+ * A blob kept as it is, read from a file, into a destination that stores files: the destination
+ * copies the file (copy_file_range or a reflink: no bytes through this process) and the copy is
+ * hashed before it counts, so that what is verified is what was written. Not when the layer must
+ * be inflated for its DiffID (--verify-diffids) or the source digest is unknown.
+ */
+function canCopyFile(run: CopyRun, job: LayerJob, actual: DetectedCompression): boolean {
+  if (job.info.placeholder || run.dest.putBlobFromFile === undefined) return false;
+  return actual === "none" || !run.options.verifyDiffIds || !job.wantDiffId || !describeLayerMediaType(job.info.mediaType);
+}
+
+async function sendFile(
+  run: CopyRun,
+  job: LayerJob,
+  file: string,
+  putInfo: BlobInfo & { mediaType: string },
+  actual: DetectedCompression,
+  total: number,
+  signal: AbortSignal,
+): Promise<SentLayer> {
+  const { info, what } = job;
+  let verified: { digest: Digest; size: number } | undefined;
+  // The copy itself is one call into the kernel: progress is reported as its hash advances.
+  const report = (bytes: number): void => run.progress({ kind: "blob", digest: info.digest, bytes, total, state: "progress" });
+  const verify = async (copy: string): Promise<void> => {
+    const got = await hashFile(copy, signal, report);
+    if (total >= 0 && got.size !== total) throw new DigestMismatchError(what, `size ${total}`, `size ${got.size}`);
+    if (got.digest !== info.digest) throw new DigestMismatchError(what, info.digest, got.digest);
+    verified = got;
+  };
+  const putBlobFromFile = run.dest.putBlobFromFile as NonNullable<typeof run.dest.putBlobFromFile>;
+  const stored = await putBlobFromFile.call(run.dest, file, putInfo, { isConfig: false, verify });
+  signal.throwIfAborted();
+  if (!verified) throw new IOError(`${what}: ${run.destName} stored the file without letting the engine verify it`);
+  const plainTar = actual === "none" && job.wantDiffId && describeLayerMediaType(info.mediaType) !== undefined;
+  const written: { digest: Digest; size: number } = verified;
+  return { mediaType: putInfo.mediaType, changed: false, written, stored, bytesRead: written.size, diffId: plainTar ? written.digest : undefined };
 }
 
 /**

@@ -86,5 +86,6 @@ async function openReadable(path: string): Promise<Readable> {
 
 /** The bytes [offset, offset+size) of a file, as a stream. */
 export function readRange(path: string, offset: number, size: number): Readable {
+  // 256 KiB: with 1 MiB reads, docker-archive -> oci (gzip) peaked at 116-138 MiB against 105-113.
   return createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: 256 * 1024 });
 }

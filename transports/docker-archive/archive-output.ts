@@ -3,7 +3,6 @@
 // /dev/stdout gets the tar streamed straight into it at commit.
 // A non-empty file is refused, as skopeo does: an archive is never modified or silently replaced.
 import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,13 +12,16 @@ import { finished, pipeline } from "node:stream/promises";
 import { makeTempDirBeside, tempPathFor } from "../../src/atomic-fs.js";
 import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { IOError, UnsupportedError, describeFsError, type ImgcopyError } from "../../src/errors.js";
+import { FileSink } from "../../src/file-sink.js";
 import { isSpecialPath, ownFdOf } from "./process-fd.js";
 
 export class ArchiveOutput {
   private tempFile: string | undefined;
   /** Replace mode: the temp file the archive's first entries were appended to before commit. */
-  private appender: WriteStream | undefined;
+  private appender: FileSink | undefined;
   private appendError: Error | undefined;
+  /** Replace mode: bytes given to append() so far (where the next entry starts). */
+  appendedBytes = 0;
 
   private constructor(
     /** The path as the user named it. */
@@ -85,13 +87,15 @@ export class ArchiveOutput {
     if (!this.canAppend) throw new IOError(`${this.label}: entries cannot be written before commit into a pipe or device`);
     if (!this.appender) {
       this.tempFile = tempPathFor(this.target);
-      this.appender = createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 });
+      // Flushed as it grows (see FileSink), so that the fsync before the rename has little left to do.
+      this.appender = new FileSink(this.tempFile, { mode: 0o644, sync: true });
       this.appender.on("error", (err) => (this.appendError ??= err));
     }
     const out = this.appender;
     try {
       for await (const chunk of chunks) {
         if (this.appendError) throw this.appendError;
+        this.appendedBytes += chunk.length;
         if (!out.write(chunk)) await once(out, "drain");
       }
     } catch (err) {
@@ -100,23 +104,34 @@ export class ArchiveOutput {
     if (this.appendError) throw describeFsError(this.appendError, this.label);
   }
 
+  /** Replace mode: overwrites appended bytes at `offset` (an entry's header, once its size is known). */
+  async patch(offset: number, bytes: Buffer): Promise<void> {
+    if (!this.appender || offset + bytes.length > this.appendedBytes) throw new IOError(`${this.label}: nothing appended at ${offset} to fill in`);
+    await this.appender.writeAt(offset, bytes).catch((err: unknown) => {
+      throw describeFsError(err, this.label);
+    });
+  }
+
+  /** Replace mode: drops every appended byte from `offset` on (an entry that turned out to be there already). */
+  async cutBack(offset: number): Promise<void> {
+    if (!this.appender || offset > this.appendedBytes) throw new IOError(`${this.label}: cannot cut the archive back to ${offset}`);
+    await this.appender.truncateTo(offset).catch((err: unknown) => {
+      throw describeFsError(err, this.label);
+    });
+    this.appendedBytes = offset;
+  }
+
   private async replace(chunks: AsyncIterable<Buffer>): Promise<void> {
+    // On disk (FileSink's sync) before the rename makes it visible.
     if (this.appender) {
       await this.append(chunks);
       this.appender.end();
       await finished(this.appender);
     } else {
       this.tempFile = tempPathFor(this.target);
-      await pipeline(Readable.from(chunks), createWriteStream(this.tempFile, { flags: "wx", mode: 0o644 }));
+      await pipeline(Readable.from(chunks), new FileSink(this.tempFile, { mode: 0o644, sync: true }));
     }
     const tempFile = this.tempFile as string;
-    // On disk before the rename makes it visible.
-    const fh = await open(tempFile, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     // Another writer may have filled PATH since open(): never replace what it wrote.
     const now = await stat(this.target).catch(() => undefined);
     if (now?.isFile() && now.size > 0) throw existingArchiveError(this.path, this.label);

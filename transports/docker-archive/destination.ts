@@ -1,9 +1,10 @@
 // Writes one image as a docker-archive (docker load format) into a new file, a pipe or a device.
-// Into a file, a layer of known size goes straight into the archive's temp file as it arrives (as
-// containers/image does); one of unknown size, the config, and every blob bound for a pipe wait in
-// a temp folder. commit() writes the rest and renames the file into place (a pipe gets it all then).
-import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+// Into a file, every layer goes straight into the archive's temp file as it arrives (as
+// containers/image does; one whose size is known only at its end gets its header filled in then);
+// the config, and every blob bound for a pipe, wait in a temp folder. commit() writes the rest and
+// renames the file into place (a pipe gets it all then).
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
@@ -17,7 +18,8 @@ import { ArchiveOutput } from "./archive-output.js";
 import { formatNamedTagged, parseNamedTagged, type NamedTagged } from "./docker-reference.js";
 import { dockerSaveEntries, entriesAfterLayers, layerEntryName, layerEntryOrder, type StoredBlob } from "./docker-save-layout.js";
 import type { DockerArchiveReference } from "./reference.js";
-import { tarChunks, tarEntryChunks } from "./tar-writer.js";
+import { BLOCK } from "./tar-header.js";
+import { encodeTarHeader, tarChunks, tarEntryChunks } from "./tar-writer.js";
 
 interface Stored extends StoredBlob {
   info: BlobInfo;
@@ -96,17 +98,12 @@ export class DockerArchiveDestination implements ImageDestination {
       await this.appendEntry(tarEntryChunks(entry));
       this.appended.push(info.digest);
       stored = { digest: info.digest, path: "", size: info.size, info: { digest: info.digest, size: info.size } };
+    } else if (!opts.isConfig && this.output.canAppend) {
+      // Size (and a placeholder's digest) known only at the end: straight into the archive all the same.
+      stored = await this.appendUnsized(stream, sniffer, info, opts);
     } else {
+      // The config, and every blob bound for a pipe: into the temp folder until commit.
       stored = await this.spool(stream, sniffer, info, opts, what);
-      if (!opts.isConfig && this.output.canAppend && this.appended.includes(stored.digest)) {
-        await rm(stored.path, { force: true }); // the same bytes are in the archive already
-      } else if (!opts.isConfig && this.output.canAppend) {
-        // Its size is known now: into the archive in its turn, and the temp copy goes.
-        const entry = { name: layerEntryName(stored.digest), type: "file" as const, size: stored.size, content: () => createReadStream(stored.path) };
-        await this.appendEntry(tarEntryChunks(entry));
-        this.appended.push(stored.digest);
-        await rm(stored.path, { force: true });
-      }
     }
     const compression = opts.isConfig ? undefined : compressionOfMagic(sniffer.head);
     const result = stored.info;
@@ -127,6 +124,43 @@ export class DockerArchiveDestination implements ImageDestination {
       this.torn = true;
       throw err;
     }
+  }
+
+  /**
+   * A layer whose size is not known before it has flowed (a placeholder, or (de)compressed by the
+   * engine): a blank header, the content and its padding go into the archive; the header is filled
+   * in once size and digest are known. A layer that turns out to be in the archive already is cut
+   * off again. A failure tears the archive (commit refuses it).
+   */
+  private async appendUnsized(stream: Readable, sniffer: HeadSniffer, info: BlobInfo, opts: PutBlobOptions): Promise<Stored> {
+    const start = this.output.appendedBytes;
+    const hash = info.placeholder && !opts.streamDigest ? createHash("sha256") : undefined;
+    let size = 0;
+    async function* entry(): AsyncGenerator<Buffer> {
+      yield Buffer.alloc(BLOCK);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        sniffer.observe(chunk);
+        hash?.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+      if (pad > 0) yield Buffer.alloc(pad);
+    }
+    await this.appendEntry(entry());
+    const digest: Digest = !info.placeholder ? info.digest : hash ? `sha256:${hash.digest("hex")}` : (opts.streamDigest as StreamDigest).digest();
+    try {
+      if (this.appended.includes(digest)) {
+        await this.output.cutBack(start);
+        return this.blobs.get(digest) as Stored;
+      }
+      await this.output.patch(start, encodeTarHeader({ name: layerEntryName(digest), type: "file", size }));
+    } catch (err) {
+      this.torn = true;
+      throw err;
+    }
+    this.appended.push(digest);
+    return { digest, path: "", size, info: { digest, size } };
   }
 
   /** Into the temp folder: a digest the engine proved is not hashed again; a placeholder's is the engine's or hashed here. */

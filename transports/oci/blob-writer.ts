@@ -1,11 +1,12 @@
 // Writing one blob into a layout's blobs/sha256: streamed to a temp file, hashed, checked, renamed.
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { copyFileInKernel, syncFile } from "../../src/atomic-fs.js";
 import { DigestingStream } from "../../src/digest.js";
+import { FileSink } from "../../src/file-sink.js";
 import { DigestMismatchError, describeFsError } from "../../src/errors.js";
 import type { Digest, StreamDigest } from "../../src/types.js";
 import { blobPath } from "./layout-files.js";
@@ -36,23 +37,53 @@ export async function writeBlob(
   const tmp = join(layoutPath, `${BLOB_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
   const hasher = expected || computed ? undefined : new DigestingStream();
   try {
-    const file = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+    const file = new FileSink(tmp, { mode: 0o644, sync: true });
     await (hasher ? pipeline(source, hasher, file) : pipeline(source, file));
     const size = file.bytesWritten;
     const digest = expected?.digest ?? (hasher ?? (computed as StreamDigest)).digest();
     if (expected && expected.size >= 0 && size !== expected.size) {
       throw new DigestMismatchError(what, `size ${expected.size}`, `size ${size}`);
     }
-    const final = blobPath(layoutPath, digest, what);
-    const existing = await stat(final).catch(() => undefined);
-    if (existing?.isFile() && existing.size === size) {
-      await rm(tmp, { force: true });
-      return { digest, size, created: false };
-    }
-    await rename(tmp, final);
-    return { digest, size, created: true };
+    return await placeBlob(layoutPath, tmp, digest, size, what);
   } catch (err) {
     await rm(tmp, { force: true });
     throw describeFsError(err, what);
   }
+}
+
+/**
+ * Copies the regular file `source` into the layout as blob `expected.digest` (inside the kernel,
+ * see copyFileInKernel). `verify` (the engine's hash of the copy) must pass before the copy is
+ * renamed into blobs/; it runs while the copy is flushed to disk. Nothing is left behind on failure.
+ */
+export async function writeBlobFromFile(
+  layoutPath: string,
+  source: string,
+  expected: { digest: Digest; size: number },
+  what: string,
+  verify: (copy: string) => Promise<void>,
+): Promise<WrittenBlob> {
+  blobPath(layoutPath, expected.digest, what); // a hostile digest fails before any byte is written
+  const tmp = join(layoutPath, `${BLOB_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+  try {
+    await copyFileInKernel(source, tmp);
+    const [size] = await Promise.all([stat(tmp).then((st) => st.size), verify(tmp), syncFile(tmp)]);
+    if (expected.size >= 0 && size !== expected.size) throw new DigestMismatchError(what, `size ${expected.size}`, `size ${size}`);
+    return await placeBlob(layoutPath, tmp, expected.digest, size, what);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw describeFsError(err, what);
+  }
+}
+
+/** Renames a complete temp file into blobs/ (or drops it when the same blob is there already). */
+async function placeBlob(layoutPath: string, tmp: string, digest: Digest, size: number, what: string): Promise<WrittenBlob> {
+  const final = blobPath(layoutPath, digest, what);
+  const existing = await stat(final).catch(() => undefined);
+  if (existing?.isFile() && existing.size === size) {
+    await rm(tmp, { force: true });
+    return { digest, size, created: false };
+  }
+  await rename(tmp, final);
+  return { digest, size, created: true };
 }

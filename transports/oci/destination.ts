@@ -14,12 +14,13 @@ import type {
   Digest,
   ImageDestination,
   LayerCompressionWish,
+  PutBlobFileOptions,
   PutBlobOptions,
   ReuseOptions,
   StreamDigest,
   SystemContext,
 } from "../../src/types.js";
-import { writeBlob } from "./blob-writer.js";
+import { writeBlob, writeBlobFromFile, type WrittenBlob } from "./blob-writer.js";
 import { findCompressedBlob, layersByDiffId } from "./diffid-reuse.js";
 import { putEntry } from "./index-entries.js";
 import {
@@ -151,6 +152,17 @@ export class OciLayoutDestination implements ImageDestination {
     return { ...rest, digest: written.digest, size: written.size };
   }
 
+  /** A kept blob that is a file on this machine: copied inside the kernel, verified by the engine before it counts. */
+  async putBlobFromFile(path: string, info: BlobInfo, opts: PutBlobFileOptions): Promise<BlobInfo> {
+    this.checkOpen();
+    const what = `${this.what}: blob ${info.digest}`;
+    await this.makeBlobDir();
+    const written = await writeBlobFromFile(this.layoutPath, path, { digest: info.digest, size: info.size }, what, opts.verify);
+    this.remember(written);
+    const { placeholder: _placeholder, ...rest } = info;
+    return { ...rest, digest: written.digest, size: written.size };
+  }
+
   async putManifest(bytes: Uint8Array, mediaType: string, instance?: Digest): Promise<void> {
     this.checkOpen();
     if (mediaType !== OCI_MANIFEST && mediaType !== OCI_INDEX) {
@@ -231,15 +243,23 @@ export class OciLayoutDestination implements ImageDestination {
 
   /** Stores a blob, remembering it as used, and as added when it was not there before. */
   private async store(stream: Readable, expected: { digest: Digest; size: number } | undefined, what: string, computed?: StreamDigest) {
-    // A concurrent abandoned copy may have removed an empty blobs/ that it created.
+    await this.makeBlobDir();
+    const written = await writeBlob(this.layoutPath, stream, expected, what, computed);
+    this.remember(written);
+    return written;
+  }
+
+  /** A concurrent abandoned copy may have removed an empty blobs/ that it created. */
+  private async makeBlobDir(): Promise<void> {
     const made = await mkdir(blobDir(this.layoutPath), { recursive: true }).catch((err: unknown) => {
       throw describeFsError(err, `${this.what}: ${blobDir(this.layoutPath)}`);
     });
     this.createdBlobDirs ??= made;
-    const written = await writeBlob(this.layoutPath, stream, expected, what, computed);
+  }
+
+  private remember(written: WrittenBlob): void {
     if (written.created) this.added.add(written.digest);
     this.used.add(written.digest);
-    return written;
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {

@@ -64,9 +64,9 @@ export class OciLayoutSource implements ImageSource {
       try {
         const st = await fh.stat();
         if (!st.isFile()) throw new CorruptInputError(`${what}: ${path} is not a regular file`);
-        // Big reads: a few syscalls and chunks per MiB instead of 16 (the default 64 KiB).
-        const stream = fh.createReadStream({ highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) });
-        return { stream, size: st.size };
+        // Big reads: one syscall and one chunk per MiB instead of 16 (the default 64 KiB).
+        const stream = fh.createReadStream({ highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
+        return { stream, size: st.size, file: path };
       } catch (err) {
         await fh.close();
         throw err;

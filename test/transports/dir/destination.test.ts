@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { lstat, mkdir, readFile, readdir, stat, symlink } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
+import { DigestMismatchError } from "../../../src/errors.js";
 import { OCI_MANIFEST } from "../../../src/manifest/media-types.js";
 import { run } from "../../helpers/tools.js";
 import dirTransport from "../../../transports/dir/index.js";
@@ -110,6 +111,41 @@ test("close without commit leaves PATH exactly as before", async () => {
   await copyImage(dir2, fresh2, { noCommit: true });
   await assert.rejects(stat(fresh2), { code: "ENOENT" }, "an image directory this copy would have made is not left");
   assert.deepEqual(await leftovers(), []);
+});
+
+test("putBlobFromFile: the copy is verified before it gets its name; a refused copy leaves nothing; mode 0644", async () => {
+  const out = fresh();
+  await copyImage(dir1, out);
+  const source = join(fx.dir, `file-blob-${n}`);
+  const bytes = Buffer.from("a layer kept as it is\n".repeat(1000));
+  await writeFile(source, bytes, { mode: 0o600 });
+  const digest = `sha256:${sha256Hex(bytes)}`;
+  const listing = (await readdir(work)).sort();
+  const dest = await dirTransport.parseReference(out).newImageDestination({});
+  const refuse = async () => {
+    throw new DigestMismatchError("refused by the engine", "sha256:1", "sha256:2");
+  };
+  await assert.rejects(dest.putBlobFromFile!(source, { digest, size: bytes.length }, { isConfig: false, verify: refuse }), DigestMismatchError);
+  assert.equal(await dest.tryReusingBlob({ digest, size: -1 }), undefined);
+  await expectError(dest.putBlobFromFile!(source, { digest, size: 3 }, { isConfig: false, verify: async () => undefined }), "EDIGEST", /size 3/);
+  await expectError(dest.putBlobFromFile!(source, { digest: "sha256:../../escape", size: 1 }, { isConfig: false, verify: async () => undefined }), "ECORRUPT", /not a sha256 digest/);
+  let staged = "";
+  const verify = async (copy: string) => {
+    assert.equal(copy.endsWith(sha256Hex(bytes)), false, "not under its blob name before it is verified");
+    assert.deepEqual(await readFile(copy), bytes);
+    staged = copy;
+  };
+  const stored = await dest.putBlobFromFile!(source, { digest, size: bytes.length }, { isConfig: false, verify });
+  assert.deepEqual([stored.digest, stored.size], [digest, bytes.length]);
+  assert.notEqual(staged, "");
+  assert.deepEqual(await dest.tryReusingBlob({ digest, size: -1 }), { digest, size: bytes.length });
+  await dest.putManifest(Buffer.from('{"schemaVersion":2}'), OCI_MANIFEST);
+  await dest.commit();
+  await dest.close();
+  assert.deepEqual(await readFile(join(out, sha256Hex(bytes))), bytes);
+  assert.equal((await stat(join(out, sha256Hex(bytes)))).mode & 0o777, 0o644 & ~process.umask(), "the source's mode 0600 is not copied");
+  assert.deepEqual((await readdir(work)).sort(), listing, "no temp folder left beside it");
+  assert.deepEqual((await readdir(out)).filter((name) => name.startsWith(".")), [], "no temp file left in it");
 });
 
 test("putBlob hashes what it writes unless the engine did; tryReusingBlob knows only this copy's blobs", async () => {

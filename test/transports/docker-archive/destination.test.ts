@@ -239,6 +239,42 @@ describe("docker-archive destination", () => {
     assert.equal(await exited, 0);
   });
 
+  it("writes a layer whose size shows only at its end straight into the archive (nothing waits in a temp folder), its header filled in then", async () => {
+    const target = join(out, "unsized.tar");
+    const dest = await destination(`${target}:u/n:1`);
+    // Not a multiple of 512: the entry needs padding, and its size is in the header only at the end.
+    const content = Buffer.alloc(3 * 1024 * 1024 + 100, "layer bytes ");
+    const tempEntries = async (): Promise<string[]> => {
+      const folders = (await readdir(out)).filter((n) => n.startsWith(".unsized.tar.tmp-") && !/-[0-9]+-[0-9a-f]+$/.test(n));
+      return (await Promise.all(folders.map((f) => readdir(join(out, f))))).flat();
+    };
+    let midway: string[] | undefined;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      yield content.subarray(0, 2 * 1024 * 1024);
+      midway = await tempEntries();
+      yield content.subarray(2 * 1024 * 1024);
+    }
+    const layer = await dest.putBlob(Readable.from(chunks()), { digest: "sha256:0", size: -1, placeholder: true }, { isConfig: false });
+    assert.deepEqual([layer.digest, layer.size], [sha256(content), content.length]);
+    assert.deepEqual(midway, [], "no layer copy in the temp folder");
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } }));
+    await dest.putBlob(Readable.from([config]), { digest: sha256(config), size: config.length }, { isConfig: true });
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST,
+      config: { mediaType: "application/vnd.docker.container.image.v1+json", digest: sha256(config), size: config.length },
+      layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar", digest: layer.digest, size: layer.size }],
+    };
+    await dest.putManifest(Buffer.from(JSON.stringify(manifest)), DOCKER_MANIFEST);
+    await dest.commit();
+    await dest.close();
+    const dir = await extractTo(target, join(out, "unsized"));
+    const entry = `${layer.digest.slice("sha256:".length)}.tar`;
+    assert.ok((await readFile(join(dir, entry))).equals(content), "the entry holds the layer, its header the right size");
+    assert.deepEqual((await readManifest(dir))[0]!.Layers, [entry]);
+    assert.deepEqual(await tempEntries(), []);
+  });
+
   it("writes a layer used twice once, even when the engine compresses and sends it twice", async () => {
     const image = new MemoryImage();
     const tar = await tarOf({ same: "the same layer\n".repeat(100) });

@@ -3,6 +3,7 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
+import { DigestMismatchError } from "../../../src/errors.js";
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from "../../../src/manifest/media-types.js";
 import { run } from "../../helpers/tools.js";
 import ociTransport from "../../../transports/oci/index.js";
@@ -149,6 +150,40 @@ test("putBlob: sizes are checked, placeholders are computed, hostile digests ref
   assert.equal(await dest.tryReusingBlob({ digest, size: 99 }), undefined, "a size mismatch is not reused");
   await dest.close();
   assert.deepEqual(await snapshotTree(out), before);
+});
+
+test("putBlobFromFile: the copy is verified before it is renamed into blobs/; a refused copy leaves nothing; mode 0644", async () => {
+  const out = fresh();
+  await copyImage(src1, `${out}:one`);
+  const before = await snapshotTree(out);
+  const source = join(fx.dir, `file-blob-${n}`);
+  const bytes = Buffer.from("a layer kept as it is\n".repeat(1000));
+  await writeFile(source, bytes, { mode: 0o600 });
+  const digest = `sha256:${sha256Hex(bytes)}`;
+  const final = join(out, "blobs", "sha256", sha256Hex(bytes));
+  const dest = await ref(`${out}:x`).newImageDestination({});
+  const checked: string[] = [];
+  const verify = async (copy: string) => {
+    assert.notEqual(copy, final);
+    await assert.rejects(stat(final), { code: "ENOENT" }, "not in blobs/ before it is verified");
+    assert.deepEqual(await readFile(copy), bytes, "verify sees the whole copy");
+    checked.push(copy);
+  };
+  const refuse = async () => {
+    throw new DigestMismatchError("refused by the engine", "sha256:1", "sha256:2");
+  };
+  await assert.rejects(dest.putBlobFromFile!(source, { digest, size: bytes.length }, { isConfig: false, verify: refuse }), DigestMismatchError);
+  assert.deepEqual(await snapshotTree(out), before, "a refused copy leaves no blob and no temp file");
+  await expectError(dest.putBlobFromFile!(source, { digest, size: 3 }, { isConfig: false, verify: async () => undefined }), "EDIGEST", /size 3/);
+  await expectError(dest.putBlobFromFile!(source, { digest: "sha256:../../evil", size: 1 }, { isConfig: false, verify }), "ECORRUPT", /not a sha256 digest/);
+  assert.deepEqual(await snapshotTree(out), before);
+  const stored = await dest.putBlobFromFile!(source, { digest, size: bytes.length }, { isConfig: false, verify });
+  assert.deepEqual([stored.digest, stored.size, checked.length], [digest, bytes.length, 1]);
+  assert.deepEqual(await readFile(final), bytes);
+  assert.equal((await stat(final)).mode & 0o777, 0o644 & ~process.umask(), "the source's mode 0600 is not copied");
+  assert.deepEqual(await dest.tryReusingBlob({ digest, size: bytes.length }), { digest, size: bytes.length });
+  await dest.close();
+  assert.deepEqual(await snapshotTree(out), before, "close without commit removes the blob it added");
 });
 
 test("manifest types and compression wishes", async () => {

@@ -167,6 +167,12 @@ export interface BlobStream {
    * store's diff digest): the engine then does not hash them a second time.
    */
   digestVerified?: boolean;
+  /**
+   * A source that hashed the bytes as it produced them (a layer made on another thread): their
+   * sha256 and size, read once the stream has ended; undefined when it did not. The engine then
+   * need not hash a placeholder blob itself.
+   */
+  producedDigest?: () => { digest: Digest; size: number } | undefined;
 }
 
 export interface ImageSource {

@@ -1,0 +1,97 @@
+// A worker thread that produces layer tars (tree walk, file reads, tar headers, the replay's and
+// the diff's sha256) so the main thread only moves finished 1 MiB buffers on. One worker serves
+// several layers at once; each stream sends only as many buffers as the main thread asked for.
+import { createHash, type Hash } from "node:crypto";
+import { parentPort } from "node:worker_threads";
+import { noteExternalGarbage } from "../../../src/compression/external-garbage.js";
+import { AbortedError } from "../../../src/errors.js";
+import { ReadBuffers } from "./file-content.js";
+import { openLayerChunks } from "./index.js";
+import { BATCH_BYTES, sendableError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("layer-worker: not started as a worker thread");
+
+interface Stream {
+  id: number;
+  what: string;
+  abort: AbortController;
+  credits: number;
+  /** Resolves when credits arrive or the stream is cancelled. */
+  wake: (() => void) | undefined;
+}
+
+const streams = new Map<number, Stream>();
+
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port!.postMessage(message, transfer ?? []);
+}
+
+function waitForCredit(s: Stream): Promise<void> | undefined {
+  if (s.abort.signal.aborted) throw new AbortedError(`${s.what}: aborted`);
+  if (s.credits > 0) return undefined;
+  return new Promise((resolve) => {
+    s.wake = resolve;
+  });
+}
+
+async function produce(id: number, request: LayerOpenRequest): Promise<void> {
+  const what = `layer ${request.layer.id}`;
+  const s: Stream = { id, what, abort: new AbortController(), credits: 0, wake: undefined };
+  streams.set(id, s);
+  try {
+    const { chunks, verifies } = await openLayerChunks({
+      ...request,
+      warn: (message) => post({ type: "warn", id, message }),
+      signal: s.abort.signal,
+      readBuffers: new ReadBuffers(),
+    });
+    post({ type: "opened", id, verifies });
+    // A replay checks its own digest; anything else is hashed here, so the main thread need not.
+    const hash: Hash | undefined = verifies ? undefined : createHash("sha256");
+    let size = 0;
+    let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    let filled = 0;
+    const send = async (): Promise<void> => {
+      await waitForCredit(s);
+      if (s.abort.signal.aborted) throw new AbortedError(`${what}: aborted`);
+      s.credits--;
+      const full = batch.subarray(0, filled);
+      hash?.update(full);
+      size += filled;
+      post({ type: "data", id, buffer: batch.buffer as ArrayBuffer, length: filled }, [batch.buffer as ArrayBuffer]);
+      batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+      filled = 0;
+      noteExternalGarbage(BATCH_BYTES); // this thread's garbage too: the tar-split's inflated text, headers
+    };
+    for await (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min(chunk.length - at, BATCH_BYTES - filled);
+        chunk.copy(batch, filled, at, at + n);
+        filled += n;
+        at += n;
+        if (filled === BATCH_BYTES) await send();
+      }
+    }
+    if (filled > 0) await send();
+    post({ type: "end", id, digest: hash ? `sha256:${hash.digest("hex")}` : undefined, size });
+  } catch (err) {
+    if (!s.abort.signal.aborted) post({ type: "error", id, error: sendableError(err, what) });
+  } finally {
+    streams.delete(id);
+  }
+}
+
+port.on("message", (m: ToWorker) => {
+  if (m.type === "open") {
+    void produce(m.id, m.request);
+    return;
+  }
+  const s = streams.get(m.id);
+  if (!s) return; // already ended
+  if (m.type === "credit") s.credits += m.chunks;
+  else s.abort.abort();
+  const wake = s.wake;
+  s.wake = undefined;
+  wake?.();
+});

@@ -3,7 +3,6 @@
 // several layers at once; each stream sends only as many buffers as the main thread asked for.
 import { createHash, type Hash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
-import { noteExternalGarbage } from "../../../src/compression/external-garbage.js";
 import { AbortedError } from "../../../src/errors.js";
 import { ReadBuffers } from "./file-content.js";
 import { openLayerChunks } from "./index.js";
@@ -62,7 +61,6 @@ async function produce(id: number, request: LayerOpenRequest): Promise<void> {
       post({ type: "data", id, buffer: batch.buffer as ArrayBuffer, length: filled }, [batch.buffer as ArrayBuffer]);
       batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
       filled = 0;
-      noteExternalGarbage(BATCH_BYTES); // this thread's garbage too: the tar-split's inflated text, headers
     };
     for await (const chunk of chunks) {
       for (let at = 0; at < chunk.length; ) {

@@ -1,4 +1,4 @@
-// Layer production on worker threads: a small pool (one worker per core by default; the
+// Layer production on worker threads: a small pool (one worker per core but one by default; the
 // IMGCOPY_LAYER_THREADS environment variable overrides it, 0 = the main thread), each worker
 // serving several layers. The main thread gets a Readable of 1 MiB chunks with backpressure,
 // the same one-line errors, and no worker keeps the process alive once its layers are done.
@@ -11,7 +11,7 @@ import { openLayer, type LayerStreamInput, type SelfCheck } from "./index.js";
 import { BATCH_BYTES, revivedError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
 
 /** Batches a stream may have on their way to the main thread (per layer). */
-const CREDIT_WINDOW = 3;
+const CREDIT_WINDOW = 2;
 
 export interface ProducedLayer {
   stream: Readable;
@@ -20,10 +20,13 @@ export interface ProducedLayer {
   producedDigest?: () => { digest: string; size: number } | undefined;
 }
 
-/** Worker threads for layers: IMGCOPY_LAYER_THREADS, else one per core. */
+/**
+ * Worker threads for layers: IMGCOPY_LAYER_THREADS, else one per core but one (the main thread
+ * has the rest: hashing, compressing, writing), at least one, at most four.
+ */
 export function layerThreads(env: NodeJS.ProcessEnv = process.env): number {
   const text = env.IMGCOPY_LAYER_THREADS;
-  if (text === undefined || text === "") return availableParallelism();
+  if (text === undefined || text === "") return Math.min(4, Math.max(1, availableParallelism() - 1));
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`IMGCOPY_LAYER_THREADS=${text}: expected a whole number of threads, 0 to 64`);
   return n;
@@ -41,6 +44,12 @@ function tsxBootstrap(url: URL): string {
   return `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
 }
 
+/**
+ * A worker's young generation: small, as most of what it allocates dies at once (tar-split lines,
+ * headers) and its default (3 x 16 MiB) would add tens of MiB to the process's peak.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
 class LayerWorker {
   readonly consumers = new Map<number, Consumer>();
   private readonly waitingFor = new Set<number>();
@@ -50,7 +59,7 @@ class LayerWorker {
   constructor() {
     const url = new URL(`./layer-worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);
     // Under tsx (the tests), a worker does not inherit the TypeScript loader: it registers it first.
-    this.worker = url.pathname.endsWith(".ts") ? new Worker(tsxBootstrap(url), { eval: true }) : new Worker(url);
+    this.worker = url.pathname.endsWith(".ts") ? new Worker(tsxBootstrap(url), { eval: true, resourceLimits: WORKER_LIMITS }) : new Worker(url, { resourceLimits: WORKER_LIMITS });
     this.worker.unref();
     this.worker.on("message", (m: FromWorker) => this.consumers.get(m.id)?.onMessage(m));
     const lost = (err: Error): void => {
@@ -137,7 +146,7 @@ function openOnWorker(worker: LayerWorker, id: number, request: LayerOpenRequest
     signal?.removeEventListener("abort", onAbort);
   };
   const stream = new Readable({
-    highWaterMark: 2 * BATCH_BYTES,
+    highWaterMark: BATCH_BYTES,
     read() {
       if (finished || granted >= CREDIT_WINDOW) return;
       worker.post({ type: "credit", id, chunks: CREDIT_WINDOW - granted });

@@ -1,12 +1,13 @@
 // A worker thread that produces layer tars (tree walk, file reads, tar headers, the replay's and
-// the diff's sha256) so the main thread only moves finished 1 MiB buffers on. One worker serves
+// the diff's sha256) into a shared ring of 1 MiB slots, so the main thread only copies finished
+// batches out and moves them on. One worker serves
 // several layers at once; each stream sends only as many buffers as the main thread asked for.
 import { createHash, type Hash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { AbortedError } from "../../../src/errors.js";
 import { ReadBuffers } from "./file-content.js";
 import { openLayerChunks } from "./index.js";
-import { BATCH_BYTES, sendableError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
+import { BATCH_BYTES, RING_SLOTS, sendableError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("layer-worker: not started as a worker thread");
@@ -22,8 +23,8 @@ interface Stream {
 
 const streams = new Map<number, Stream>();
 
-function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
-  port!.postMessage(message, transfer ?? []);
+function post(message: FromWorker): void {
+  port!.postMessage(message);
 }
 
 function waitForCredit(s: Stream): Promise<void> | undefined {
@@ -34,7 +35,7 @@ function waitForCredit(s: Stream): Promise<void> | undefined {
   });
 }
 
-async function produce(id: number, request: LayerOpenRequest): Promise<void> {
+async function produce(id: number, request: LayerOpenRequest, ring: SharedArrayBuffer): Promise<void> {
   const what = `layer ${request.layer.id}`;
   const s: Stream = { id, what, abort: new AbortController(), credits: 0, wake: undefined };
   streams.set(id, s);
@@ -49,29 +50,37 @@ async function produce(id: number, request: LayerOpenRequest): Promise<void> {
     // A replay checks its own digest; anything else is hashed here, so the main thread need not.
     const hash: Hash | undefined = verifies ? undefined : createHash("sha256");
     let size = 0;
-    let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const slots = Buffer.from(ring);
+    let seq = 0;
+    let batch: Buffer | undefined;
     let filled = 0;
-    const send = async (): Promise<void> => {
+    // A slot is written only with a credit for it: the main thread has copied out what it held.
+    const take = async (): Promise<Buffer> => {
       await waitForCredit(s);
       if (s.abort.signal.aborted) throw new AbortedError(`${what}: aborted`);
       s.credits--;
-      const full = batch.subarray(0, filled);
-      hash?.update(full);
-      size += filled;
-      post({ type: "data", id, buffer: batch.buffer as ArrayBuffer, length: filled }, [batch.buffer as ArrayBuffer]);
-      batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+      const start = (seq % RING_SLOTS) * BATCH_BYTES;
       filled = 0;
+      return slots.subarray(start, start + BATCH_BYTES);
+    };
+    const send = (full: Buffer): void => {
+      hash?.update(full.subarray(0, filled));
+      size += filled;
+      post({ type: "data", id, slot: seq % RING_SLOTS, length: filled });
+      seq++;
+      batch = undefined;
     };
     for await (const chunk of chunks) {
       for (let at = 0; at < chunk.length; ) {
+        batch ??= await take();
         const n = Math.min(chunk.length - at, BATCH_BYTES - filled);
         chunk.copy(batch, filled, at, at + n);
         filled += n;
         at += n;
-        if (filled === BATCH_BYTES) await send();
+        if (filled === BATCH_BYTES) send(batch);
       }
     }
-    if (filled > 0) await send();
+    if (batch && filled > 0) send(batch);
     post({ type: "end", id, digest: hash ? `sha256:${hash.digest("hex")}` : undefined, size });
   } catch (err) {
     if (!s.abort.signal.aborted) post({ type: "error", id, error: sendableError(err, what) });
@@ -82,7 +91,7 @@ async function produce(id: number, request: LayerOpenRequest): Promise<void> {
 
 port.on("message", (m: ToWorker) => {
   if (m.type === "open") {
-    void produce(m.id, m.request);
+    void produce(m.id, m.request, m.ring);
     return;
   }
   const s = streams.get(m.id);

@@ -8,10 +8,10 @@ import { Worker } from "node:worker_threads";
 import { noteExternalGarbage } from "../../../src/compression/external-garbage.js";
 import { AbortedError, IOError, UsageError } from "../../../src/errors.js";
 import { openLayer, type LayerStreamInput, type SelfCheck } from "./index.js";
-import { BATCH_BYTES, revivedError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
+import { BATCH_BYTES, RING_SLOTS, revivedError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
 
-/** Batches a stream may have on their way to the main thread (per layer). */
-const CREDIT_WINDOW = 2;
+/** Batches a stream may have on their way to the main thread (per layer): its ring's slots. */
+const CREDIT_WINDOW = RING_SLOTS;
 
 export interface ProducedLayer {
   stream: Readable;
@@ -138,6 +138,8 @@ function openOnWorker(worker: LayerWorker, id: number, request: LayerOpenRequest
   let opened: ((verifies: SelfCheck | undefined) => void) | undefined;
   let failedOpen: ((err: Error) => void) | undefined;
   const signal = input.signal;
+  const ring = new SharedArrayBuffer(RING_SLOTS * BATCH_BYTES);
+  const slots = Buffer.from(ring);
 
   const finish = (): void => {
     if (finished) return;
@@ -178,11 +180,15 @@ function openOnWorker(worker: LayerWorker, id: number, request: LayerOpenRequest
           failedOpen = undefined;
           opened?.(m.verifies);
           return;
-        case "data":
+        case "data": {
+          // Copied out at once (by this thread, into its own memory): the slot can be filled again.
+          const chunk = Buffer.allocUnsafe(m.length);
+          slots.copy(chunk, 0, m.slot * BATCH_BYTES, m.slot * BATCH_BYTES + m.length);
           if (--granted === 0) worker.waiting(id, false);
-          stream.push(Buffer.from(m.buffer, 0, m.length));
+          stream.push(chunk);
           noteExternalGarbage(m.length);
           return;
+        }
         case "warn":
           input.warn?.(m.message);
           return;
@@ -204,6 +210,6 @@ function openOnWorker(worker: LayerWorker, id: number, request: LayerOpenRequest
     opened = (verifies) => resolve(verifies ? { stream, verifies } : { stream, verifies, producedDigest: () => produced });
     failedOpen = reject;
     worker.waiting(id, true);
-    worker.post({ type: "open", id, request });
+    worker.post({ type: "open", id, request, ring });
   });
 }

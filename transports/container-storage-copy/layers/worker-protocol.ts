@@ -10,6 +10,12 @@ import type { SelfCheck } from "./index.js";
 /** Bytes per message: the worker fills buffers this big, so the main thread handles few, large chunks. */
 export const BATCH_BYTES = 1 << 20;
 
+/**
+ * Batches of a stream that may be on their way at once: its ring (a SharedArrayBuffer made by the
+ * main thread) has this many slots, and the worker fills a slot only with a credit for it.
+ */
+export const RING_SLOTS = 2;
+
 /** What a worker needs to open a layer: LayerStreamInput without its callbacks and signal. */
 export interface LayerOpenRequest {
   location: StoreLocation;
@@ -20,7 +26,7 @@ export interface LayerOpenRequest {
 }
 
 export type ToWorker =
-  | { type: "open"; id: number; request: LayerOpenRequest }
+  | { type: "open"; id: number; request: LayerOpenRequest; ring: SharedArrayBuffer }
   /** The main thread can take `chunks` more batches of stream `id`. */
   | { type: "credit"; id: number; chunks: number }
   | { type: "cancel"; id: number };
@@ -35,8 +41,8 @@ export interface SentError {
 
 export type FromWorker =
   | { type: "opened"; id: number; verifies: SelfCheck | undefined }
-  /** `buffer` is transferred; its first `length` bytes are the next chunk. */
-  | { type: "data"; id: number; buffer: ArrayBuffer; length: number }
+  /** The first `length` bytes of ring slot `slot` are the next chunk (copied out before the slot's credit returns). */
+  | { type: "data"; id: number; slot: number; length: number }
   | { type: "warn"; id: number; message: string }
   /** The stream ended; `digest`: its sha256, when the layer does not check itself (a diff). */
   | { type: "end"; id: number; digest: string | undefined; size: number }

@@ -18,7 +18,7 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Two 1 MiB read buffers used in turn, instead of a fresh buffer per read, for a consumer that
+ * Two 256 KiB read buffers used in turn, instead of a fresh buffer per read, for a consumer that
  * copies each chunk before it asks for the next one (a layer worker filling its batches): a
  * producer that holds one chunk back (the replay) still finds it intact when it passes it on.
  */
@@ -26,7 +26,7 @@ export class ReadBuffers {
   private turn = 0;
   private readonly buffers: [Buffer, Buffer];
 
-  constructor(size = 1 << 20) {
+  constructor(size = 256 * 1024) {
     this.buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
   }
 

@@ -1,5 +1,5 @@
 // A worker thread that produces layer tars (tree walk, file reads, tar headers, the replay's and
-// the diff's sha256) into a shared ring of 1 MiB slots, so the main thread only copies finished
+// the diff's sha256) into a shared ring of 256 KiB slots, so the main thread only copies finished
 // batches out and moves them on. One worker serves
 // several layers at once; each stream sends only as many buffers as the main thread asked for.
 import { createHash, type Hash } from "node:crypto";

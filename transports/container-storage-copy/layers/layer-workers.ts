@@ -1,6 +1,6 @@
 // Layer production on worker threads: a small pool (one worker per core but one by default; the
 // IMGCOPY_LAYER_THREADS environment variable overrides it, 0 = the main thread), each worker
-// serving several layers. The main thread gets a Readable of 1 MiB chunks with backpressure,
+// serving several layers. The main thread gets a Readable of 256 KiB chunks with backpressure,
 // the same one-line errors, and no worker keeps the process alive once its layers are done.
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";

@@ -173,6 +173,12 @@ export interface BlobStream {
    * reflink) instead of reading the stream; the engine verifies the copy (see putBlobFromFile).
    */
   file?: string;
+  /**
+   * A source that hashed the bytes as it produced them (a layer made on another thread): their
+   * sha256 and size, read once the stream has ended; undefined when it did not. The engine then
+   * need not hash a placeholder blob itself.
+   */
+  producedDigest?: () => { digest: Digest; size: number } | undefined;
 }
 
 export interface ImageSource {

@@ -5,6 +5,7 @@
 import { availableParallelism } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
+import { noteExternalGarbage } from "./external-garbage.js";
 
 const BLOCK = 1 << 20;
 const WINDOW = 32 * 1024;
@@ -149,6 +150,7 @@ export class ParallelGzip extends Transform {
   }
 
   private pushOutput(out: Buffer): void {
+    noteExternalGarbage(out.length + BLOCK); // the block's deflate state and output buffers, dead now
     if (!this.headerSent) {
       this.push(HEADER);
       this.headerSent = true;

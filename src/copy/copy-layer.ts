@@ -8,7 +8,7 @@ import { DigestingStream, VerifyingStream, hashFile } from "../digest.js";
 import { CorruptInputError, DigestMismatchError, IOError, UnsupportedError, isImgcopyError } from "../errors.js";
 import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
 import type { CachedBlob } from "../blob-info-cache.js";
-import type { BlobInfo, Digest } from "../types.js";
+import type { BlobInfo, BlobStream, Digest } from "../types.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
 import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type CompressionChoice, type LayerOperation } from "./layer-plan.js";
 import { ChunkCoalescer } from "./coalesce-chunks.js";
@@ -91,7 +91,15 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   const { algorithm: actual, stream } = await detectCompression(addAbortSignal(signal, blob.stream));
   let sent: SentLayer;
   try {
-    sent = await sendLayer(run, job, choice, { stream, digestVerified: blob.digestVerified === true, file: blob.file }, actual, total, signal);
+    sent = await sendLayer(
+      run,
+      job,
+      choice,
+      { stream, digestVerified: blob.digestVerified === true, file: blob.file, producedDigest: blob.producedDigest },
+      actual,
+      total,
+      signal,
+    );
   } catch (err) {
     stream.destroy();
     throw explainStreamError(err, what, actual);
@@ -165,7 +173,7 @@ async function sendLayer(
   run: CopyRun,
   job: LayerJob,
   choice: CompressionChoice,
-  blob: { stream: Readable; digestVerified: boolean; file: string | undefined },
+  blob: { stream: Readable; digestVerified: boolean; file: string | undefined; producedDigest: BlobStream["producedDigest"] },
   actual: DetectedCompression,
   total: number,
   signal: AbortSignal,
@@ -186,7 +194,7 @@ async function sendLayer(
   const meter = new ProgressMeter(run.progress, "blob", info.digest, total, info.placeholder === true);
   // A produced layer (many small files) arrives in tiny chunks: joined first, every later step handles fewer.
   const transforms: Transform[] = [new ChunkCoalescer(), meter];
-  const sourceDigest = checkSource(transforms, job, blob.digestVerified, total, op === "keep" || actual === "none", meter);
+  const sourceDigest = checkSource(transforms, job, blob, total, op === "keep" || actual === "none", meter);
   const { written, diffIdOf } = await addOperation(transforms, op, actual, job, sourceDigest, choice, run);
 
   const placeholder = op !== "keep" || info.placeholder === true;
@@ -249,15 +257,31 @@ async function sendFile(
  * the digest the source named, or, for a placeholder, by a hasher when its digest is needed
  * (`needed`: kept as is, or a plain tar whose digest is the DiffID). Returns how to read it.
  */
-function checkSource(transforms: Transform[], job: LayerJob, verifiedBySource: boolean, total: number, needed: boolean, meter: ProgressMeter): Later | undefined {
+function checkSource(
+  transforms: Transform[],
+  job: LayerJob,
+  blob: { digestVerified: boolean; producedDigest: BlobStream["producedDigest"] },
+  total: number,
+  needed: boolean,
+  meter: ProgressMeter,
+): Later | undefined {
   const { info, what } = job;
   if (info.placeholder) {
     if (!needed) return undefined;
+    const produced = blob.producedDigest;
+    if (produced) {
+      // The source hashed what it produced: the same bytes the meter counted, or something is wrong.
+      return () => {
+        const d = produced();
+        if (!d || d.size !== meter.bytes) throw new IOError(`${what}: the source did not report the digest of the ${meter.bytes} bytes it produced`);
+        return d;
+      };
+    }
     const hasher = new DigestingStream();
     transforms.push(hasher);
     return () => ({ digest: hasher.digest(), size: hasher.size });
   }
-  if (verifiedBySource) return () => ({ digest: info.digest, size: meter.bytes });
+  if (blob.digestVerified) return () => ({ digest: info.digest, size: meter.bytes });
   const verifier = new VerifyingStream(what, info.digest, total);
   transforms.push(verifier);
   return () => ({ digest: verifier.digest(), size: verifier.size });

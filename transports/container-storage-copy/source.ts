@@ -105,8 +105,8 @@ export class StorageImageSource implements ImageSource {
     if (!layer) throw new NotFoundError(`${this.reference.toString()}: blob ${info.digest} is not part of ${this.plan.what}`);
     this.copying = true;
     // Imported on first use, so that inspecting (manifest + config) never loads the layer code.
-    const { openLayer } = await import("./layers/index.js");
-    const { stream, verifies } = await openLayer({
+    const { produceLayer } = await import("./layers/layer-workers.js");
+    const { stream, verifies, producedDigest } = await produceLayer({
       location: this.location,
       layer: layer.located.record,
       lowers: lowersOf(this.plan.layers, index).map((l) => l.located.record),
@@ -117,7 +117,7 @@ export class StorageImageSource implements ImageSource {
     });
     // A replay fails before its end unless it is the record's diff digest: when that is what was asked for, the engine need not hash it again.
     const digestVerified = verifies !== undefined && verifies.digest === info.digest && (info.size < 0 || verifies.size === info.size);
-    return { stream, size: layer.placeholder ? -1 : layer.size, digestVerified };
+    return { stream, size: layer.placeholder ? -1 : layer.size, digestVerified, ...(producedDigest ? { producedDigest } : {}) };
   }
 
   async close(): Promise<void> {

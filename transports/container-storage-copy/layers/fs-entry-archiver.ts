@@ -4,7 +4,7 @@
 // Per-file metadata calls are synchronous: cheaper than a thread-pool round trip each.
 import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntStats } from "node:fs";
 import { describeFsError, IOError } from "../../../src/errors.js";
-import { readContent } from "./file-content.js";
+import { readContent, type ReadBuffers } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
 import { applyOverrideStat, OVERRIDE_STAT_XATTR, parseOverrideStat } from "./override-stat.js";
 import {
@@ -23,6 +23,8 @@ export interface ArchiveContext {
   signal?: AbortSignal | undefined;
   /** Every entry's mtime (whole seconds) instead of the file's: buildah commit --timestamp. */
   mtime?: number | undefined;
+  /** Reused read buffers (see ReadBuffers: only for a consumer that copies each chunk at once). */
+  readBuffers?: ReadBuffers | undefined;
 }
 
 /** Whole seconds, rounded towards the past (Go's Time.Truncate(time.Second).Unix()). */
@@ -121,7 +123,7 @@ export class FsEntryArchiver {
     try {
       if (!fstatSync(fd).isFile()) throw new IOError(`${what}: changed while the layer was read (is the container running?)`);
       let read = 0;
-      for await (const chunk of readContent(fd, h.size, what, this.ctx.signal)) {
+      for await (const chunk of readContent(fd, h.size, what, this.ctx.signal, this.ctx.readBuffers)) {
         read += chunk.length;
         yield chunk;
       }

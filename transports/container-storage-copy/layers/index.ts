@@ -9,6 +9,7 @@ import { IdMapper, OVERFLOW_ID } from "./id-mapping.js";
 import { LayerDirectory } from "./layer-file-opener.js";
 import { candidateRoots, findLayerDir, layerDirUnder, pathExists, requireLayerDir, tarSplitPath } from "./layer-paths.js";
 import { overlayLayerTar } from "./overlay-layer-diff.js";
+import type { ReadBuffers } from "./file-content.js";
 import { endOfArchive } from "./tar-header.js";
 import { replayTarSplit } from "./tar-split-replay.js";
 import { vfsLayerTar } from "./vfs-layer-diff.js";
@@ -25,6 +26,8 @@ export interface LayerStreamInput {
   signal?: AbortSignal;
   /** Whole seconds to write as every entry's mtime when the layer is diffed (buildah commit --timestamp); replays keep theirs. */
   mtime?: number | undefined;
+  /** Reused read buffers, for a consumer that copies each chunk before asking for the next (a layer worker). */
+  readBuffers?: ReadBuffers | undefined;
 }
 
 function checkInput(input: LayerStreamInput): void {
@@ -59,6 +62,7 @@ function replay(input: LayerStreamInput, tarSplit: string, layerDir: string): As
     diffDigest: layer["diff-digest"],
     diffSize: layer["diff-size"],
     signal: input.signal,
+    readBuffers: input.readBuffers,
     async *contentDirs() {
       yield own;
       if (input.location.driver !== "overlay") return; // a vfs tree is complete
@@ -81,7 +85,7 @@ async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: strin
   if (location.driver === "overlay" && !xattrs.available && lowerDirs.length > 0) {
     warn(`${what}: without xattrs, directories deleted and re-created in this layer are not marked opaque`);
   }
-  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime });
+  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime, readBuffers: input.readBuffers });
   const parent = lowers[0];
   const entries = location.driver === "vfs"
     ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap) })
@@ -121,6 +125,24 @@ export interface SelfCheck {
 
 /** openLayerStream, and what the stream itself verifies (undefined: nothing; a diff is checked by its reader). */
 export async function openLayer(input: LayerStreamInput): Promise<{ stream: Readable; verifies: SelfCheck | undefined }> {
+  const { chunks, verifies } = await openLayerChunks(input);
+  const stream = Readable.from(chunks, { objectMode: false });
+  const signal = input.signal;
+  if (signal) {
+    const onAbort = (): void => {
+      stream.destroy(new AbortedError(`layer ${input.layer.id}: aborted`, { cause: signal.reason }));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    stream.once("close", () => signal.removeEventListener("abort", onAbort));
+  }
+  return { stream, verifies };
+}
+
+/**
+ * The layer's tar as chunks (fresh buffers, errors already one line naming the layer), and what
+ * they verify themselves; the open fails here when the layer's directories are missing.
+ */
+export async function openLayerChunks(input: LayerStreamInput): Promise<{ chunks: AsyncGenerator<Buffer>; verifies: SelfCheck | undefined }> {
   checkInput(input);
   const { layer, location, layerStoreRoot } = input;
   const warn = input.warn ?? (() => {});
@@ -129,19 +151,10 @@ export async function openLayer(input: LayerStreamInput): Promise<{ stream: Read
   const tarSplit = tarSplitPath(layerStoreRoot, location.driver, layer.id);
   const replays = await pathExists(tarSplit, `layer ${layer.id}`);
   const source = replays ? replay(input, tarSplit, layerDir) : await diff(input, layerDir, warn);
-  const stream = Readable.from(guarded(source, input, layerDir), { objectMode: false });
-  const signal = input.signal;
-  if (signal) {
-    const onAbort = (): void => {
-      stream.destroy(new AbortedError(`layer ${layer.id}: aborted`, { cause: signal.reason }));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    stream.once("close", () => signal.removeEventListener("abort", onAbort));
-  }
   const digest = layer["diff-digest"];
   const size = layer["diff-size"];
   const verifies = replays && typeof digest === "string" && digest.startsWith("sha256:")
     ? { digest, size: typeof size === "number" && size >= 0 ? size : -1 }
     : undefined;
-  return { stream, verifies };
+  return { chunks: guarded(source, input, layerDir), verifies };
 }

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { closeSync } from "node:fs";
 import { CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
 import { Crc64Iso } from "./crc64-iso.js";
-import { readContent } from "./file-content.js";
+import { readContent, type ReadBuffers } from "./file-content.js";
 import type { LayerDirectory, LayerFile } from "./layer-file-opener.js";
 import { readTarSplit } from "./tar-split-entries.js";
 
@@ -19,6 +19,8 @@ export interface TarSplitReplayOptions {
   diffDigest?: string;
   diffSize?: number;
   signal?: AbortSignal;
+  /** Reused read buffers (two in turn, so the chunk held back stays intact); else fresh ones. */
+  readBuffers?: ReadBuffers | undefined;
 }
 
 async function openContent(opts: TarSplitReplayOptions, name: Buffer, what: string): Promise<LayerFile> {
@@ -40,7 +42,7 @@ async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: numb
       throw new CorruptInputError(`${what}: ${printable}: file is ${file.size} bytes, the tar-split says ${size}`);
     }
     let read = 0;
-    for await (const chunk of readContent(file.fd, size, what, opts.signal)) {
+    for await (const chunk of readContent(file.fd, size, what, opts.signal, opts.readBuffers)) {
       read += chunk.length;
       yield chunk;
     }
@@ -54,8 +56,10 @@ async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: numb
  * After a digest mismatch: the first file whose content no longer matches its CRC-64 in the
  * tar-split, so the error can name it; undefined when every file matches (a segment changed).
  */
-async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | undefined> {
-  const what = `layer ${opts.layerId}`;
+async function findChangedFile(replayed: TarSplitReplayOptions): Promise<string | undefined> {
+  const what = `layer ${replayed.layerId}`;
+  // Fresh buffers: the reused ones may still hold the chunk the replay holds back.
+  const opts = { ...replayed, readBuffers: undefined };
   for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
     if (entry.type !== "file" || entry.size === 0) continue;
     const sum = new Crc64Iso();

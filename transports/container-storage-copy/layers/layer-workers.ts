@@ -1,8 +1,7 @@
-// Layer production on worker threads: a small pool (one worker per core but one by default; the
-// IMGCOPY_LAYER_THREADS environment variable overrides it, 0 = the main thread), each worker
+// Layer production on worker threads, opt-in: a small pool (IMGCOPY_LAYER_THREADS workers; the
+// default, 0, makes layers on the main thread, which measured faster on 2 cores), each worker
 // serving several layers. The main thread gets a Readable of 256 KiB chunks with backpressure,
 // the same one-line errors, and no worker keeps the process alive once its layers are done.
-import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { noteExternalGarbage } from "../../../src/compression/external-garbage.js";
@@ -21,12 +20,16 @@ export interface ProducedLayer {
 }
 
 /**
- * Worker threads for layers: IMGCOPY_LAYER_THREADS, else one per core but one (the main thread
- * has the rest: hashing, compressing, writing), at least one, at most four.
+ * Worker threads for layers: IMGCOPY_LAYER_THREADS, else none. On the 2-core bench machine, quiet,
+ * the main thread alone was faster on every container row (`npm run bench -- --only "container ->"
+ * --only "exported again"`, one worker → none: gzip 1.42 → 1.21, exported again 0.64 → 0.53,
+ * uncompressed 0.80 → 0.63 of buildah's time; gzip peak 122 → 107 MiB): handing batches across
+ * threads costs more than the reads and hashing it moves, and deflate already fills the thread pool.
+ * Machines with more cores may gain; hence the variable.
  */
 export function layerThreads(env: NodeJS.ProcessEnv = process.env): number {
   const text = env.IMGCOPY_LAYER_THREADS;
-  if (text === undefined || text === "") return Math.min(4, Math.max(1, availableParallelism() - 1));
+  if (text === undefined || text === "") return 0;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`IMGCOPY_LAYER_THREADS=${text}: expected a whole number of threads, 0 to 64`);
   return n;

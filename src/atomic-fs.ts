@@ -1,12 +1,12 @@
 // Atomic writes: write to a temporary name in the same directory, then rename over the target.
 import { randomBytes } from "node:crypto";
 import { constants, createWriteStream } from "node:fs";
-import { chmod, copyFile, open, rename, rm, mkdir, mkdtemp } from "node:fs/promises";
+import { chmod, copyFile, open, rename, rm, mkdir, mkdtemp, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestingStream } from "./digest.js";
-import { describeFsError } from "./errors.js";
+import { DigestMismatchError, describeFsError } from "./errors.js";
 import type { Digest } from "./types.js";
 
 /** A temporary name beside `path` (same filesystem, so rename is atomic). */
@@ -67,6 +67,23 @@ export async function makeTempDirBeside(path: string): Promise<string> {
 export async function copyFileInKernel(src: string, dest: string): Promise<void> {
   await copyFile(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   await chmod(dest, 0o644 & ~process.umask());
+}
+
+/**
+ * Copies `src` into the new temp file `tmp` in the kernel, then, at once, has `verify` hash the copy,
+ * flushes it and checks its size against `expectedSize` (-1: any). Returns the size; on any failure
+ * `tmp` is removed and the error is named after `what`. The caller renames `tmp` into place.
+ */
+export async function copyFileVerified(src: string, tmp: string, expectedSize: number, what: string, verify: (copy: string) => Promise<void>): Promise<number> {
+  try {
+    await copyFileInKernel(src, tmp);
+    const [size] = await Promise.all([stat(tmp).then((st) => st.size), verify(tmp), syncFile(tmp)]);
+    if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(what, `size ${expectedSize}`, `size ${size}`);
+    return size;
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw describeFsError(err, what);
+  }
 }
 
 /** Flushes a written file to disk (before a rename makes it visible). */

@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, realpath, rename, rm, rmdir, stat, writeFile } f
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { copyFileInKernel, syncFile, writeFileAtomic } from "../../src/atomic-fs.js";
+import { copyFileVerified, writeFileAtomic } from "../../src/atomic-fs.js";
 import { cannotCreateIn, requireParentDirectory } from "../../src/destination-parent.js";
 import { removeStaleTempEntries } from "../../src/stale-temp.js";
 import { DigestingStream, isDigest } from "../../src/digest.js";
@@ -134,10 +134,8 @@ export class DirImageDestination implements ImageDestination {
     const what = `${this.what}: blob ${info.digest}`;
     const name = blobFile(info.digest, what); // a hostile digest fails before any byte is written
     const tmp = join(this.staging, `.upload-${randomBytes(6).toString("hex")}`);
+    const size = await copyFileVerified(path, tmp, info.size, what, opts.verify);
     try {
-      await copyFileInKernel(path, tmp);
-      const [size] = await Promise.all([stat(tmp).then((st) => st.size), opts.verify(tmp), syncFile(tmp)]);
-      if (info.size >= 0 && size !== info.size) throw new DigestMismatchError(what, `size ${info.size}`, `size ${size}`);
       await rename(tmp, join(this.staging, name));
       this.written.set(info.digest, size);
       const { placeholder: _placeholder, ...rest } = info;

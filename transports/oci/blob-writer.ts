@@ -4,7 +4,7 @@ import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { copyFileInKernel, syncFile } from "../../src/atomic-fs.js";
+import { copyFileVerified } from "../../src/atomic-fs.js";
 import { DigestingStream } from "../../src/digest.js";
 import { FileSink } from "../../src/file-sink.js";
 import { DigestMismatchError, describeFsError } from "../../src/errors.js";
@@ -65,10 +65,8 @@ export async function writeBlobFromFile(
 ): Promise<WrittenBlob> {
   blobPath(layoutPath, expected.digest, what); // a hostile digest fails before any byte is written
   const tmp = join(layoutPath, `${BLOB_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+  const size = await copyFileVerified(source, tmp, expected.size, what, verify);
   try {
-    await copyFileInKernel(source, tmp);
-    const [size] = await Promise.all([stat(tmp).then((st) => st.size), verify(tmp), syncFile(tmp)]);
-    if (expected.size >= 0 && size !== expected.size) throw new DigestMismatchError(what, `size ${expected.size}`, `size ${size}`);
     return await placeBlob(layoutPath, tmp, expected.digest, size, what);
   } catch (err) {
     await rm(tmp, { force: true });

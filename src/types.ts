@@ -21,6 +21,13 @@ export interface BlobInfo {
   uncompressedDigest?: Digest;
   /** True when digest/size are not real yet: the engine computes them while streaming. */
   placeholder?: boolean;
+  /**
+   * On a placeholder: the DiffID and uncompressed size the source expects this layer to have (a
+   * container-copy source remembers them for an unchanged read-write layer). The engine first
+   * tries reusing a blob of that DiffID the destination holds (checked as any reuse is); failing
+   * that, it makes the layer and computes its digests as for any placeholder.
+   */
+  expectedUncompressed?: { digest: Digest; size: number };
 }
 
 export interface ManifestBlob {
@@ -200,6 +207,12 @@ export interface ImageSource {
   layerInfosForCopy?(instance?: Digest): Promise<BlobInfo[] | undefined>;
   /** Registry-like sources: the repository's tags (skopeo inspect's RepoTags). */
   listTags?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Optional: the engine made placeholder layer `info` (as layerInfosForCopy gave it) and the
+   * destination stored it; `layer` is the DiffID and uncompressed size the engine computed from the
+   * bytes. A source may remember them to announce as `expectedUncompressed` next time. Never throws.
+   */
+  placeholderCopied?(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -34,6 +34,8 @@ export interface CopiedLayer {
   descriptor: Descriptor;
   /** Digest of the uncompressed content, when computed (not for reused blobs). */
   diffId: Digest | undefined;
+  /** Size of the uncompressed content, when the layer was read as a plain tar. */
+  uncompressedSize?: number;
 }
 
 // Annotations that describe one particular compressed encoding and are wrong once the bytes change.
@@ -55,6 +57,23 @@ function describe(info: BlobInfo, mediaType: string, digest: Digest, size: numbe
   return d;
 }
 
+/** The layer as a blob the destination already holds (as it is, or compressed as wanted); undefined when it holds none. */
+export async function reuseLayer(run: CopyRun, job: LayerJob): Promise<CopiedLayer | undefined> {
+  const { info, what } = job;
+  const known = describeLayerMediaType(info.mediaType);
+  const choice: CompressionChoice = known ? job.choice : { ...job.choice, wish: "preserve" };
+  const claimed = info.compression ?? known?.compression ?? "none";
+  if (!info.placeholder && chooseLayerOperation(claimed, choice, what) === "keep") {
+    const reused = await run.dest.tryReusingBlob(info);
+    if (reused) {
+      run.progress({ kind: "blob", digest: info.digest, bytes: reused.size, total: reused.size, state: "skipped" });
+      const mediaType = outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, "keep", reused.compression ?? claimed, what);
+      return { descriptor: describe(info, mediaType, reused.digest, reused.size, reused.digest !== info.digest), diffId: reused.uncompressedDigest };
+    }
+  }
+  return reuseCompressed(run, job, claimed, choice);
+}
+
 export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal): Promise<CopiedLayer> {
   const { info, what } = job;
   const known = describeLayerMediaType(info.mediaType);
@@ -63,17 +82,8 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
   const typeIfKept = (compression: DetectedCompression): string =>
     outputLayerMediaType(info.mediaType, job.srcFormat, job.outFormat, "keep", compression, what);
 
-  if (!info.placeholder && chooseLayerOperation(claimed, choice, what) === "keep") {
-    const reused = await run.dest.tryReusingBlob(info);
-    if (reused) {
-      run.progress({ kind: "blob", digest: info.digest, bytes: reused.size, total: reused.size, state: "skipped" });
-      const mediaType = typeIfKept(reused.compression ?? claimed);
-      return { descriptor: describe(info, mediaType, reused.digest, reused.size, reused.digest !== info.digest), diffId: reused.uncompressedDigest };
-    }
-  }
-
-  const reusedCompressed = await reuseCompressed(run, job, claimed, choice);
-  if (reusedCompressed) return reusedCompressed;
+  const reused = await reuseLayer(run, job);
+  if (reused) return reused;
 
   let blob;
   try {
@@ -123,7 +133,9 @@ export async function copyLayer(run: CopyRun, job: LayerJob, signal: AbortSignal
     const level = run.options.level;
     run.cache.cache.record(run.cache.location, sent.diffId, { digest, size, algorithm: written, ...(level !== undefined ? { level } : {}) });
   }
-  return { descriptor: describe(info, sent.mediaType, digest, size, sent.changed), diffId: sent.diffId };
+  const copied: CopiedLayer = { descriptor: describe(info, sent.mediaType, digest, size, sent.changed), diffId: sent.diffId };
+  if (actual === "none" && sent.diffId !== undefined) copied.uncompressedSize = sent.bytesRead; // a plain tar: what was read is the layer
+  return copied;
 }
 
 /**

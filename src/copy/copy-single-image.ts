@@ -9,8 +9,9 @@ import type { Descriptor, ImageManifest, ManifestFormat } from "../manifest/mani
 import { isImageConfigType } from "../manifest/media-types.js";
 import { formatOfManifestType } from "../manifest/parse-manifest.js";
 import type { BlobInfo, Digest, ManifestBlob } from "../types.js";
-import { copyLayer, type CopiedLayer } from "./copy-layer.js";
+import type { CopiedLayer } from "./copy-layer.js";
 import type { CannotModifyReason, CopyRun } from "./copy-run.js";
+import { copyLayerOrExpected, reportMadePlaceholders } from "./expected-layer.js";
 import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type CompressionChoice } from "./layer-plan.js";
 import { mapLimited } from "./run-limited.js";
 import { readConfigBlob, writeConfigBlob } from "./small-blobs.js";
@@ -59,7 +60,7 @@ export async function copySingleImage(
     infos,
     limit,
     (info, i, signal) =>
-      copyLayer(run, {
+      copyLayerOrExpected(run, {
         info,
         what: `layer ${info.placeholder ? `${i + 1}` : info.digest} of ${run.srcName}`,
         srcFormat: image.format,
@@ -72,6 +73,7 @@ export async function copySingleImage(
   );
 
   const diffIds = config ? checkDiffIds(run, config, infos, copied) : [];
+  if (placeholders) await reportMadePlaceholders(run, infos, copied);
   let configOut = configBytes;
   if (config && placeholders) configOut = Buffer.from(configWithDiffIds(config, diffIds));
   const configDescriptor: Descriptor = {

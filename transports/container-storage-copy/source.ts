@@ -11,6 +11,7 @@ import type { Descriptor } from "../../src/manifest/manifest-types.js";
 import type { BlobInfo, BlobStream, Digest, ImageSource, ManifestBlob, SystemContext } from "../../src/types.js";
 import { buildOciManifest, layerInfosForCopy } from "./image-manifest.js";
 import { planImage, type ImagePlan } from "./image-plan.js";
+import type { KnownLayers } from "./known-layers.js";
 import type { StorageReference } from "./reference.js";
 import { lowersOf } from "./store/layer-chain.js";
 import { lockStoreForReading, type StoreReadLocks } from "./store/locks.js";
@@ -62,6 +63,8 @@ export class StorageImageSource implements ImageSource {
   private copying = false;
   /** The repository the reference named (skopeo inspect's "Name"). */
   readonly dockerName: string | undefined;
+  /** The read-write layers' fingerprints, once the engine asked for the layers to copy. */
+  private knownLayers: KnownLayers | undefined;
 
   constructor(
     readonly reference: StorageReference,
@@ -91,7 +94,16 @@ export class StorageImageSource implements ImageSource {
     }
     this.copying = true;
     if (this.plan.stored) return storedLayerInfos(this.plan.stored.layers);
-    return layerInfosForCopy(this.plan.layers);
+    const infos = layerInfosForCopy(this.plan.layers);
+    if (infos.some((i) => i.placeholder)) {
+      const { announceKnownLayers } = await import("./known-layers.js");
+      this.knownLayers = await announceKnownLayers(infos, this.plan.layers, this.location, this.plan.diffMtime, this.ctx);
+    }
+    return infos;
+  }
+
+  async placeholderCopied(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void> {
+    await this.knownLayers?.remember(info, layer);
   }
 
   async getBlob(info: BlobInfo, signal?: AbortSignal): Promise<BlobStream> {

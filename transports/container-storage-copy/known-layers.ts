@@ -1,0 +1,89 @@
+// Read-write layers already made once: before a copy, each placeholder layer is fingerprinted and,
+// when the per-user cache knows that fingerprint, announced with the DiffID it had
+// (BlobInfo.expectedUncompressed), so that the engine can reuse a blob the destination holds
+// instead of making and compressing the layer again. After a layer is made, its DiffID is
+// remembered only when nothing in it changed during the copy and every change is settled.
+import { isImgcopyError } from "../../src/errors.js";
+import type { BlobInfo, Digest, SystemContext } from "../../src/types.js";
+import type { ImageLayer } from "./image-manifest.js";
+import { fingerprintLayer, isSettled, type FingerprintInput, type LayerFingerprint } from "./layer-fingerprint.js";
+import { LayerDiffIdCache } from "./layer-diffid-cache.js";
+import { lowersOf } from "./store/layer-chain.js";
+import type { StoreLocation } from "./store/record-types.js";
+
+interface Fingerprinted {
+  input: FingerprintInput;
+  before: LayerFingerprint;
+}
+
+export class KnownLayers {
+  constructor(
+    private readonly cache: LayerDiffIdCache,
+    /** Placeholder digest -> its layer's fingerprint before the copy. */
+    private readonly fingerprints: Map<Digest, Fingerprinted>,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /**
+   * The engine made placeholder `info` and computed `layer` from its bytes: remembered when the
+   * layer's fingerprint after the copy is the one taken before it and that one is settled (so the
+   * bytes made are those of that fingerprint). A wrong entry (the announced DiffID was not what
+   * the bytes gave) is corrected here too.
+   */
+  async remember(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void> {
+    const known = this.fingerprints.get(info.digest);
+    if (!known || !isSettled(known.before)) return;
+    const expected = info.expectedUncompressed;
+    if (expected && expected.digest === layer.diffId && expected.size === layer.size) return;
+    try {
+      const after = await fingerprintLayer(known.input);
+      if (after.key !== known.before.key) return; // changed while it was copied: the bytes may be of neither state
+      if (expected) this.warn(`note: layer ${known.input.layer.id}: the layer DiffID cache said ${expected.digest}, but the layer is ${layer.diffId}; corrected`);
+      this.cache.record(known.before.key, layer);
+      await this.cache.save();
+    } catch (err) {
+      if (isImgcopyError(err) && err.code === "EABORT") return;
+      this.warn(`layer ${known.input.layer.id}: not remembering its DiffID: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Fingerprints each placeholder layer of `infos` (the copy's view of `layers`) and sets
+ * `expectedUncompressed` on those the cache knows. A layer that cannot be fingerprinted is simply
+ * made as before (its own errors, if any, come when it is read).
+ */
+export async function announceKnownLayers(
+  infos: BlobInfo[],
+  layers: ImageLayer[],
+  location: StoreLocation,
+  mtime: number | undefined,
+  ctx: SystemContext,
+): Promise<KnownLayers> {
+  const warn = ctx.warn ?? ((): void => undefined);
+  const cache = await LayerDiffIdCache.open(ctx.env ?? process.env, warn);
+  const fingerprints = new Map<Digest, Fingerprinted>();
+  for (const [i, info] of infos.entries()) {
+    const layer = layers[i];
+    if (!info.placeholder || !layer) continue;
+    const input: FingerprintInput = {
+      location,
+      layer: layer.located.record,
+      lowers: lowersOf(layers, i).map((l) => l.located.record),
+      layerStoreRoot: layer.located.root,
+      mtime,
+      signal: ctx.signal,
+    };
+    let before: LayerFingerprint;
+    try {
+      before = await fingerprintLayer(input);
+    } catch (err) {
+      if (isImgcopyError(err) && err.code === "EABORT") throw err;
+      continue; // e.g. the layer's directory is missing: making it will say so
+    }
+    fingerprints.set(info.digest, { input, before });
+    const known = cache.get(before.key);
+    if (known) info.expectedUncompressed = { digest: known.diffId, size: known.size };
+  }
+  return new KnownLayers(cache, fingerprints, warn);
+}

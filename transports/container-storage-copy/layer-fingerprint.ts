@@ -1,0 +1,155 @@
+// The fingerprint of a container's read-write layer: a sha256 over everything that decides the
+// bytes of the tar imgcopy makes of it (store, layer, parents, id mappings, export options, the
+// layer code's format version, and the lstat of every entry walked), without reading any file.
+// Equal fingerprints mean equal tars, so a DiffID computed once can stand for the layer again.
+import { createHash, type Hash } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync, type BigIntStats } from "node:fs";
+import { AbortedError } from "../../src/errors.js";
+import { childPath, ROOT_PATH } from "./layers/byte-paths.js";
+import { layerDirUnder } from "./layers/layer-paths.js";
+import { XattrReader } from "./layers/xattr-reader.js";
+import type { LayerRecord, StoreLocation } from "./store/record-types.js";
+
+/**
+ * Bump whenever the code that turns a layer directory into tar bytes (./layers) changes what it
+ * writes for the same files: every fingerprint changes with it, so no old DiffID can match.
+ */
+export const LAYER_FORMAT_VERSION = 1;
+
+/**
+ * How much older than the walk the newest inode change must be for the fingerprint to be kept
+ * (see isSettled). Timestamps are taken from a coarse clock (a jiffy, up to 10 ms, on Linux; whole
+ * seconds on ext3 and on some NFS servers; FAT has 2 s mtimes), so a file written again within
+ * the same tick as the walk could keep every stamp and its size. 2 s covers every granularity a
+ * containers/storage graph root can have and leaves room for a small clock step.
+ */
+export const SETTLE_MARGIN_NS = 2_000_000_000n;
+
+/** Overlay marks a directory that hides the lower layers' with one of these (its tar gets ".wh..wh..opq"). */
+const OPAQUE_XATTRS = ["trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"];
+
+/** Entries walked between turns of the event loop (so that an abort is seen). */
+const ENTRIES_PER_TURN = 2048;
+
+export interface FingerprintInput {
+  location: StoreLocation;
+  /** The read-write layer, with the id mapping it is read through. */
+  layer: LayerRecord;
+  /** Its ancestors, nearest first. */
+  lowers: readonly LayerRecord[];
+  /** The store root holding the layer's directory. */
+  layerStoreRoot: string;
+  /** --timestamp: the mtime every diffed entry gets (seconds), when set. */
+  mtime: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface LayerFingerprint {
+  /** "sha256:..." over the header and every entry. */
+  key: string;
+  /** When the walk began (wall clock, ns since the epoch). */
+  walkStartNs: bigint;
+  /** The newest ctime of any entry walked (ns since the epoch). */
+  newestChangeNs: bigint;
+  entries: number;
+}
+
+/**
+ * Whether a fingerprint may be remembered: every inode's last change is at least SETTLE_MARGIN_NS
+ * older than the walk. A later write then gets a ctime the walk could not have seen, so it changes
+ * the fingerprint. ctime, not mtime, is the clock that matters: the kernel sets it to "now" on
+ * every change (content, owner, mode, xattrs, links, and utimes itself), while mtime is whatever
+ * a program sets (a file can be written and its mtime put back, which the tests do).
+ */
+export function isSettled(fp: LayerFingerprint): boolean {
+  return fp.newestChangeNs + SETTLE_MARGIN_NS < fp.walkStartNs;
+}
+
+/** Walks the layer's directory (vfs: the container's whole tree; overlay: its diff/) with lstat only. */
+export async function fingerprintLayer(input: FingerprintInput): Promise<LayerFingerprint> {
+  const { location, layer } = input;
+  const walkStartNs = BigInt(Date.now()) * 1_000_000n;
+  const xattrs = await XattrReader.open(() => undefined, `layer ${layer.id}`);
+  const hash = createHash("sha256");
+  const header = {
+    format: LAYER_FORMAT_VERSION,
+    driver: location.driver,
+    graphRoot: location.graphRoot,
+    layerStoreRoot: input.layerStoreRoot,
+    layer: layer.id,
+    uidmap: layer.uidmap ?? [],
+    gidmap: layer.gidmap ?? [],
+    lowers: input.lowers.map((l) => ({ id: l.id, diffDigest: l["diff-digest"] ?? null, diffSize: l["diff-size"] ?? null, uidmap: l.uidmap ?? [], gidmap: l.gidmap ?? [] })),
+    mtime: input.mtime ?? null,
+    xattrs: xattrs.available,
+    // Owners are read as this process sees them: inside a user namespace they depend on its mapping.
+    procUidMap: readProcFile("/proc/self/uid_map"),
+    procGidMap: readProcFile("/proc/self/gid_map"),
+  };
+  hash.update(JSON.stringify(header));
+  hash.update("\n");
+  const root = Buffer.from(layerDirUnder(input.layerStoreRoot, location.driver, layer.id));
+  const walk = { entries: 0, newest: 0n, hash, overlay: location.driver === "overlay", xattrs, signal: input.signal };
+  const rootStat = lstatSync(root, { bigint: true });
+  addEntry(walk, root, ROOT_PATH, rootStat);
+  if (rootStat.isDirectory()) await walkDirectory(walk, root, ROOT_PATH);
+  return { key: `sha256:${hash.digest("hex")}`, walkStartNs, newestChangeNs: walk.newest, entries: walk.entries };
+}
+
+interface Walk {
+  entries: number;
+  newest: bigint;
+  hash: Hash;
+  overlay: boolean;
+  xattrs: XattrReader;
+  signal: AbortSignal | undefined;
+}
+
+async function walkDirectory(walk: Walk, abs: Buffer, rel: Buffer): Promise<void> {
+  const names = readdirSync(abs, { encoding: "buffer" }).sort(Buffer.compare);
+  walk.hash.update(`dir ${names.length}\n`);
+  for (const name of names) {
+    if (++walk.entries % ENTRIES_PER_TURN === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (walk.signal?.aborted) throw new AbortedError(`fingerprint of ${abs.toString("utf8")}: aborted`);
+    }
+    const childAbs = childPath(abs, name);
+    const childRel = childPath(rel, name);
+    // A name that vanished between readdir and lstat is a change in progress: it still counts (as absent).
+    const st = lstatSync(childAbs, { bigint: true, throwIfNoEntry: false });
+    if (!st) {
+      walk.hash.update(childRel);
+      walk.hash.update("\0vanished\n");
+      walk.newest = BigInt(Date.now()) * 1_000_000n; // never settled
+      continue;
+    }
+    addEntry(walk, childAbs, childRel, st);
+    if (st.isDirectory()) await walkDirectory(walk, childAbs, childRel);
+  }
+  walk.hash.update("end\n");
+}
+
+function addEntry(walk: Walk, abs: Buffer, rel: Buffer, st: BigIntStats): void {
+  walk.hash.update(rel);
+  walk.hash.update(
+    `\0${st.mode} ${st.dev} ${st.ino} ${st.uid} ${st.gid} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.nlink} ${st.rdev}\n`,
+  );
+  if (st.ctimeNs > walk.newest) walk.newest = st.ctimeNs;
+  if (walk.overlay && st.isDirectory()) {
+    // Setting the opaque xattr changes the ctime too; its value is hashed as well, as it decides the tar.
+    const names = walk.xattrs.names(abs);
+    for (const name of OPAQUE_XATTRS) {
+      if (!names.includes(name)) continue;
+      const value = walk.xattrs.value(abs, name);
+      walk.hash.update(`xattr ${name}=${value?.toString("hex") ?? "-"}\n`);
+    }
+  }
+}
+
+function readProcFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return ""; // not Linux /proc: no namespaces to tell apart
+  }
+}

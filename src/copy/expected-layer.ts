@@ -7,12 +7,16 @@ import type { BlobInfo } from "../types.js";
 import { copyLayer, reuseLayer, type CopiedLayer, type LayerJob } from "./copy-layer.js";
 import type { CopyRun } from "./copy-run.js";
 
-/** copyLayer, trying the expected DiffID first. Only with the blob-info cache on (the same switch for every cache). */
+/**
+ * copyLayer, trying the expected DiffID first: only with the blob-info cache on (one switch for
+ * every cache), and not with --verify-diffids (which asks for every DiffID to come from bytes).
+ */
 export async function copyLayerOrExpected(run: CopyRun, job: LayerJob, signal: AbortSignal): Promise<CopiedLayer> {
   const { info } = job;
   const expected = info.expectedUncompressed;
+  const trusted = run.options.blobInfoCache && !run.options.verifyDiffIds;
   // Only a plain tar: its DiffID is then the digest of the blob it would be kept as.
-  if (info.placeholder && expected && run.options.blobInfoCache && info.compression === "none" && isDigest(expected.digest) && expected.size >= 0) {
+  if (info.placeholder && expected && trusted && info.compression === "none" && isDigest(expected.digest) && expected.size >= 0) {
     const { placeholder: _placeholder, expectedUncompressed: _expected, ...rest } = info;
     const known: BlobInfo & { mediaType: string } = { ...rest, digest: expected.digest, size: expected.size, uncompressedDigest: expected.digest };
     const reused = await reuseLayer(run, { ...job, info: known });

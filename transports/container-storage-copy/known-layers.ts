@@ -83,7 +83,8 @@ export async function announceKnownLayers(
     }
     fingerprints.set(info.digest, { input, before });
     const known = cache.get(before.key);
-    if (known) info.expectedUncompressed = { digest: known.diffId, size: known.size };
+    // A layer is never announced as one of its own lowers: a cheap guard against an entry naming another layer.
+    if (known && !input.lowers.some((l) => l["diff-digest"] === known.diffId)) info.expectedUncompressed = { digest: known.diffId, size: known.size };
   }
   return new KnownLayers(cache, fingerprints, warn);
 }

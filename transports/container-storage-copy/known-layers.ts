@@ -2,7 +2,7 @@
 // when the per-user cache knows that fingerprint, announced with the DiffID it had
 // (BlobInfo.expectedUncompressed), so that the engine can reuse a blob the destination holds
 // instead of making and compressing the layer again. After a layer is made, its DiffID is
-// remembered only when nothing in it changed during the copy and every change is settled.
+// remembered when its fingerprint was settled (see isSettled).
 import { isImgcopyError } from "../../src/errors.js";
 import type { BlobInfo, Digest, SystemContext } from "../../src/types.js";
 import type { ImageLayer } from "./image-manifest.js";
@@ -12,7 +12,7 @@ import { lowersOf } from "./store/layer-chain.js";
 import type { StoreLocation } from "./store/record-types.js";
 
 interface Fingerprinted {
-  input: FingerprintInput;
+  layerId: string;
   before: LayerFingerprint;
 }
 
@@ -25,26 +25,21 @@ export class KnownLayers {
   ) {}
 
   /**
-   * The engine made placeholder `info` and computed `layer` from its bytes: remembered when the
-   * layer's fingerprint after the copy is the one taken before it and that one is settled (so the
-   * bytes made are those of that fingerprint). A wrong entry (the announced DiffID was not what
-   * the bytes gave) is corrected here too.
+   * The engine made placeholder `info` and computed `layer` from its bytes: remembered under the
+   * fingerprint taken before the copy when that one is settled. No second walk is needed to see
+   * whether the tree changed while it was read: a change after the walk began gives an inode a
+   * ctime newer than every stamp the settled fingerprint holds, so that fingerprint can never be
+   * taken again and its entry is never used. A wrong entry (the announced DiffID was not what the
+   * bytes gave) is corrected here too.
    */
   async remember(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void> {
     const known = this.fingerprints.get(info.digest);
     if (!known || !isSettled(known.before)) return;
     const expected = info.expectedUncompressed;
     if (expected && expected.digest === layer.diffId && expected.size === layer.size) return;
-    try {
-      const after = await fingerprintLayer(known.input);
-      if (after.key !== known.before.key) return; // changed while it was copied: the bytes may be of neither state
-      if (expected) this.warn(`note: layer ${known.input.layer.id}: the layer DiffID cache said ${expected.digest}, but the layer is ${layer.diffId}; corrected`);
-      this.cache.record(known.before.key, layer);
-      await this.cache.save();
-    } catch (err) {
-      if (isImgcopyError(err) && err.code === "EABORT") return;
-      this.warn(`layer ${known.input.layer.id}: not remembering its DiffID: ${(err as Error).message}`);
-    }
+    if (expected) this.warn(`note: layer ${known.layerId}: the layer DiffID cache said ${expected.digest}, but the layer is ${layer.diffId}; corrected`);
+    this.cache.record(known.before.key, layer);
+    await this.cache.save();
   }
 }
 
@@ -81,7 +76,7 @@ export async function announceKnownLayers(
       if (isImgcopyError(err) && err.code === "EABORT") throw err;
       continue; // e.g. the layer's directory is missing: making it will say so
     }
-    fingerprints.set(info.digest, { input, before });
+    fingerprints.set(info.digest, { layerId: layer.located.record.id, before });
     const known = cache.get(before.key);
     // A layer is never announced as one of its own lowers: a cheap guard against an entry naming another layer.
     if (known && !input.lowers.some((l) => l["diff-digest"] === known.diffId)) info.expectedUncompressed = { digest: known.diffId, size: known.size };

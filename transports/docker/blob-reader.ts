@@ -1,6 +1,6 @@
 // Reading a blob from a registry as a stream: redirects to blob storage followed, a broken body
 // resumed with Range (only a 206 with the matching Content-Range is accepted, podman#18142).
-import { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { NetworkError } from "../../src/errors.js";
 import type { BlobStream } from "../../src/types.js";
 import type { RegistryClient, RegistryResponse } from "./registry-client.js";
@@ -39,43 +39,84 @@ export async function openBlob(loc: BlobLocation, signal: AbortSignal | undefine
   const first = await get(undefined);
   const length = Number(first.headers["content-length"]);
   const size = loc.size >= 0 ? loc.size : Number.isSafeInteger(length) ? length : -1;
-  const stream = Readable.from(resumingBody(first, size, get, loc, signal), { objectMode: false });
-  return { stream, size };
+  return { stream: resumingBody(first, size, get, loc, signal), size };
 }
 
-async function* resumingBody(
+/**
+ * The response bodies piped into one stream: the first, then, after a break, a ranged one from the
+ * byte reached. Piped rather than re-yielded by an async generator: no promise per chunk (a 77 MB
+ * pull arrives in ~1,200 socket reads; the generator cost 15-45 ms of CPU per 100 MB, measured).
+ */
+function resumingBody(
   first: RegistryResponse,
   size: number,
   get: (range: number | undefined) => Promise<RegistryResponse>,
   loc: BlobLocation,
   signal: AbortSignal | undefined,
-): AsyncGenerator<Buffer> {
+): Readable {
+  const out = new PassThrough();
   let res = first;
   let offset = 0;
   let stuck = 0;
-  try {
-    for (;;) {
-      const before = offset;
-      try {
-        for await (const chunk of res.body) {
-          offset += (chunk as Buffer).length;
-          yield chunk as Buffer;
-        }
-        if (size < 0 || offset >= size) return;
-        throw new NetworkError(`${loc.what}: the body ended after ${offset} of ${size} bytes`);
-      } catch (err) {
-        const explained = explainNetworkError(err, loc.what, loc.client.endpoint);
-        if (size < 0 || offset >= size || !isRetryable(explained)) throw explained;
-        stuck = offset > before ? 0 : stuck + 1;
-        if (stuck >= RESUMES_WITHOUT_PROGRESS) throw explained;
-      }
-      res.body.destroy();
-      await sleep(backoffMs(100, stuck), signal);
-      res = await reopenAt(get, offset, size, loc.what);
-    }
-  } finally {
+  let settled = false;
+  const count = (chunk: Buffer): void => {
+    offset += chunk.length;
+  };
+  const detach = (): void => {
+    res.body.off("data", count).off("end", onEnd).off("error", onBreak);
+    res.body.on("error", () => undefined); // a body let go of may still report its socket's end
+    res.body.unpipe(out);
+  };
+  const fail = (err: unknown): void => {
+    if (settled) return;
+    settled = true;
+    detach();
     res.body.destroy();
-  }
+    out.destroy(err instanceof Error ? err : new Error(String(err)));
+  };
+  const onEnd = (): void => {
+    if (size < 0 || offset >= size) {
+      settled = true;
+      detach();
+      out.end();
+      return;
+    }
+    onBreak(new NetworkError(`${loc.what}: the body ended after ${offset} of ${size} bytes`));
+  };
+  const onBreak = (err: unknown): void => {
+    if (settled) return;
+    const explained = explainNetworkError(err, loc.what, loc.client.endpoint);
+    if (size < 0 || offset >= size || !isRetryable(explained)) return fail(explained);
+    stuck = offset > before ? 0 : stuck + 1;
+    if (stuck >= RESUMES_WITHOUT_PROGRESS) return fail(explained);
+    detach();
+    res.body.destroy();
+    sleep(backoffMs(100, stuck), signal)
+      .then(() => reopenAt(get, offset, size, loc.what))
+      .then((next) => {
+        if (settled) {
+          next.body.destroy();
+          return;
+        }
+        res = next;
+        attach();
+      }, fail);
+  };
+  let before = 0;
+  const attach = (): void => {
+    before = offset;
+    res.body.on("data", count).once("end", onEnd).once("error", onBreak);
+    res.body.pipe(out, { end: false });
+  };
+  // The reader going away (done, failed or destroyed) releases the connection.
+  out.once("close", () => {
+    if (settled) return;
+    settled = true;
+    detach();
+    res.body.destroy();
+  });
+  attach();
+  return out;
 }
 
 /** Re-requests from `offset`; anything but a 206 starting there is refused (a 200 would restart the blob). */

@@ -68,6 +68,16 @@ describe("client certificates", () => {
     assert.match(r.stderr, new RegExp(registry.host));
   });
 
+  it("--tls-verify=false (no CA is loaded then) still presents the pair of a cert dir without a CA", async () => {
+    const pairOnly = join(work.path, "pair-only");
+    await mkdir(pairOnly);
+    await copyFile(ca.clientCertFile, join(pairOnly, "client.cert"));
+    await copyFile(ca.clientKeyFile, join(pairOnly, "client.key"));
+    const r = await imgcopy(["inspect", "--tls-verify=false", "--cert-dir", pairOnly, `docker://${registry.host}/team/mtls:1`], { env: await env("h4") });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { Digest: string }).Digest, built.digest);
+  });
+
   it("the pair is found in ~/.config/containers/certs.d/HOST:PORT without --cert-dir", async () => {
     const e = await env("h3");
     const dir = join(e.HOME!, ".config", "containers", "certs.d", registry.host);

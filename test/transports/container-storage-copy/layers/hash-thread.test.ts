@@ -2,7 +2,7 @@
 // the chunk sizes, however many streams share the ring at once, and with one dropped halfway.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { layerHash } from "../../../../transports/container-storage-copy/layers/hash-thread.js";
 
 const sha256 = (parts: Buffer[]): string => {
@@ -12,8 +12,19 @@ const sha256 = (parts: Buffer[]): string => {
 };
 
 describe("layerHash", () => {
+  // The helper thread is opt-in: these cases turn it on (and check it is really used).
+  const saved = process.env.IMGCOPY_HASH_THREAD;
+  before(() => {
+    process.env.IMGCOPY_HASH_THREAD = "1";
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.IMGCOPY_HASH_THREAD;
+    else process.env.IMGCOPY_HASH_THREAD = saved;
+  });
+
   it("gives node:crypto's digest for interleaved streams, chunks from empty to several ring slots", async () => {
     const streams = Array.from({ length: 3 }, () => ({ hash: layerHash(), parts: [] as Buffer[] }));
+    assert.ok(streams.every((s) => s.hash.threaded));
     const dropped = layerHash();
     const sizes = [0, 1, 511, 256 * 1024, 256 * 1024 + 1, 700_000, 3, 4096];
     // Far more than the ring holds (1 MiB), so its slots are reused many times.
@@ -32,5 +43,18 @@ describe("layerHash", () => {
 
   it("hashes an empty stream", async () => {
     assert.equal(await layerHash().digest(), sha256([]));
+  });
+
+  it("hashes on the calling thread unless asked for the helper", async () => {
+    process.env.IMGCOPY_HASH_THREAD = "0";
+    try {
+      const hash = layerHash();
+      assert.equal(hash.threaded, false);
+      const part = randomBytes(300_000);
+      hash.update(part);
+      assert.equal(await hash.digest(), sha256([part]));
+    } finally {
+      process.env.IMGCOPY_HASH_THREAD = "1";
+    }
   });
 });

@@ -1,4 +1,5 @@
 // Paths as bytes: file names need not be UTF-8, and tar orders entries by byte value.
+import { readdirSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 
 const SLASH = Buffer.from("/");
@@ -19,6 +20,14 @@ export function splitPath(path: Buffer): { dir: Buffer; base: Buffer } {
 export async function sortedNames(dir: Buffer): Promise<Buffer[]> {
   const names = await readdir(dir, { encoding: "buffer" });
   return names.sort(Buffer.compare);
+}
+
+/**
+ * sortedNames, synchronously: a walk that reads every directory of a tree one after the other gains
+ * nothing from the thread pool, and a round trip per directory costs more than the read.
+ */
+export function sortedNamesSync(dir: Buffer): Buffer[] {
+  return readdirSync(dir, { encoding: "buffer" }).sort(Buffer.compare);
 }
 
 export { EMPTY as ROOT_PATH };

@@ -18,39 +18,12 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Two 256 KiB read buffers used in turn, instead of a fresh buffer per read, for a consumer that
- * copies each chunk before it asks for the next one (a layer worker filling its batches): a
- * producer that holds one chunk back (the replay) still finds it intact when it passes it on.
+ * Up to `size` bytes of the open file `fd` from offset 0, chunk by chunk (fresh buffers); stops
+ * early at end of file (the caller counts and decides what a short file means). The caller closes
+ * `fd`. Layers themselves are read through TarBatches; this is for checking files one by one.
  */
-export class ReadBuffers {
-  private turn = 0;
-  private readonly buffers: [Buffer, Buffer];
-
-  constructor(size = 256 * 1024) {
-    this.buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
-  }
-
-  next(): Buffer {
-    this.turn ^= 1;
-    return this.buffers[this.turn]!;
-  }
-}
-
-/**
- * Up to `size` bytes of the open file `fd` from offset 0, chunk by chunk; stops early at end of
- * file (the caller counts and decides what a short file means). The caller closes `fd`. With
- * `buffers`, chunks are views of them, read synchronously (a worker has nothing else to run).
- */
-export async function* readContent(fd: number, size: number, what: string, signal?: AbortSignal, buffers?: ReadBuffers): AsyncGenerator<Buffer> {
+export async function* readContent(fd: number, size: number, what: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
   let position = 0;
-  while (buffers && position < size) {
-    if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
-    const buf = buffers.next();
-    const bytesRead = readSync(fd, buf, 0, Math.min(buf.length, size - position), position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield buf.subarray(0, bytesRead);
-  }
   while (position < size) {
     if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
     const want = Math.min(CHUNK, size - position);

@@ -3,12 +3,12 @@
 // xattrs as PAX, repeated inodes as hard links to the first name seen, then the content.
 // Per-file metadata calls are synchronous: cheaper than a thread-pool round trip each.
 import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntStats } from "node:fs";
-import { describeFsError, IOError } from "../../../src/errors.js";
-import { readContent, type ReadBuffers } from "./file-content.js";
+import { AbortedError, describeFsError, IOError } from "../../../src/errors.js";
 import type { IdMapper } from "./id-mapping.js";
 import { applyOverrideStat, OVERRIDE_STAT_XATTR, parseOverrideStat } from "./override-stat.js";
+import { TarBatches } from "./tar-batches.js";
 import {
-  contentPadding, encodeTarHeader, isWritableXattrName, type TarHeader,
+  encodeTarHeader, isWritableXattrName, type TarHeader,
   TYPE_BLOCK, TYPE_CHAR, TYPE_DIR, TYPE_FIFO, TYPE_FILE, TYPE_HARDLINK, TYPE_SYMLINK,
 } from "./tar-header.js";
 import type { XattrReader } from "./xattr-reader.js";
@@ -23,8 +23,6 @@ export interface ArchiveContext {
   signal?: AbortSignal | undefined;
   /** Every entry's mtime (whole seconds) instead of the file's: buildah commit --timestamp. */
   mtime?: number | undefined;
-  /** Reused read buffers (see ReadBuffers: only for a consumer that copies each chunk at once). */
-  readBuffers?: ReadBuffers | undefined;
 }
 
 /** Whole seconds, rounded towards the past (Go's Time.Truncate(time.Second).Unix()). */
@@ -55,6 +53,8 @@ function typeflagOf(st: BigIntStats): number | undefined {
 export class FsEntryArchiver {
   private readonly firstNameOfInode = new Map<string, Buffer>();
   private readonly badXattrNames = new Set<string>();
+  /** The tar being made: every entry goes through here, and the walker flushes it at its end. */
+  readonly out = new TarBatches();
 
   constructor(readonly ctx: ArchiveContext) {}
 
@@ -109,9 +109,9 @@ export class FsEntryArchiver {
     return h;
   }
 
-  /** The header's bytes, then (regular files) the content of `absPath` and its padding. */
-  async *entry(absPath: Buffer, h: TarHeader): AsyncGenerator<Buffer> {
-    yield encodeTarHeader(h);
+  /** The header's bytes, then (regular files) the content of `absPath` and its padding; yields each batch filled. */
+  *entry(absPath: Buffer, h: TarHeader): Generator<Buffer> {
+    yield* this.out.append(encodeTarHeader(h));
     if (h.typeflag !== TYPE_FILE || h.size === 0) return;
     const what = `layer ${this.ctx.layerId}: ${absPath.toString("utf8")}`;
     let fd: number;
@@ -122,16 +122,20 @@ export class FsEntryArchiver {
     }
     try {
       if (!fstatSync(fd).isFile()) throw new IOError(`${what}: changed while the layer was read (is the container running?)`);
-      let read = 0;
-      for await (const chunk of readContent(fd, h.size, what, this.ctx.signal, this.ctx.readBuffers)) {
-        read += chunk.length;
-        yield chunk;
-      }
+      const signal = this.ctx.signal;
+      const read = yield* this.out.readFile(fd, h.size, () => {
+        if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
+      });
       if (read !== h.size) throw new IOError(`${what}: shrank from ${h.size} to ${read} bytes while the layer was read (is the container running?)`);
     } finally {
       closeSync(fd);
     }
-    if (h.size % 512 !== 0) yield contentPadding(h.size);
+    if (h.size % 512 !== 0) yield* this.out.zeros(512 - (h.size % 512));
+  }
+
+  /** Bytes made elsewhere (a whiteout's header) into the tar; yields each batch filled. */
+  raw(bytes: Buffer): Generator<Buffer> {
+    return this.out.append(bytes);
   }
 
   private writable(name: string): boolean {

@@ -5,12 +5,13 @@ import { Readable } from "node:stream";
 import { AbortedError, CorruptInputError, describeFsError, isImgcopyError, UnsupportedError } from "../../../src/errors.js";
 import type { LayerRecord, StoreLocation } from "../store/record-types.js";
 import { FsEntryArchiver } from "./fs-entry-archiver.js";
+import { layerHash } from "./hash-thread.js";
 import { IdMapper, OVERFLOW_ID } from "./id-mapping.js";
 import { LayerDirectory } from "./layer-file-opener.js";
 import { candidateRoots, findLayerDir, layerDirUnder, pathExists, requireLayerDir, tarSplitPath } from "./layer-paths.js";
 import { overlayLayerTar } from "./overlay-layer-diff.js";
-import type { ReadBuffers } from "./file-content.js";
 import { endOfArchive } from "./tar-header.js";
+import { yieldToEventLoop } from "./file-content.js";
 import { replayTarSplit } from "./tar-split-replay.js";
 import { vfsLayerTar } from "./vfs-layer-diff.js";
 import { XattrReader } from "./xattr-reader.js";
@@ -26,8 +27,6 @@ export interface LayerStreamInput {
   signal?: AbortSignal;
   /** Whole seconds to write as every entry's mtime when the layer is diffed (buildah commit --timestamp); replays keep theirs. */
   mtime?: number | undefined;
-  /** Reused read buffers, for a consumer that copies each chunk before asking for the next (a layer worker). */
-  readBuffers?: ReadBuffers | undefined;
 }
 
 function checkInput(input: LayerStreamInput): void {
@@ -53,22 +52,16 @@ function lowerDirsOf(input: LayerStreamInput): () => Promise<string[]> {
 
 function replay(input: LayerStreamInput, tarSplit: string, layerDir: string): AsyncGenerator<Buffer> {
   const { layer } = input;
-  const own = new LayerDirectory(layerDir);
   const lowerDirs = lowerDirsOf(input);
-  let lowers: LayerDirectory[] | undefined;
   return replayTarSplit({
     layerId: layer.id,
     tarSplitPath: tarSplit,
     diffDigest: layer["diff-digest"],
     diffSize: layer["diff-size"],
     signal: input.signal,
-    readBuffers: input.readBuffers,
-    async *contentDirs() {
-      yield own;
-      if (input.location.driver !== "overlay") return; // a vfs tree is complete
-      lowers ??= (await lowerDirs()).map((d) => new LayerDirectory(d));
-      yield* lowers;
-    },
+    ownDir: new LayerDirectory(layerDir),
+    // a vfs tree is complete; an overlay layer's unchanged files are in its lowers
+    ...(input.location.driver === "overlay" ? { lowerDirs: async () => (await lowerDirs()).map((d) => new LayerDirectory(d)) } : {}),
   });
 }
 
@@ -85,7 +78,7 @@ async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: strin
   if (location.driver === "overlay" && !xattrs.available && lowerDirs.length > 0) {
     warn(`${what}: without xattrs, directories deleted and re-created in this layer are not marked opaque`);
   }
-  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime, readBuffers: input.readBuffers });
+  const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime });
   const parent = lowers[0];
   const entries = location.driver === "vfs"
     ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap) })
@@ -99,10 +92,26 @@ async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: strin
   })();
 }
 
+/**
+ * Bytes of a layer between two turns of the event loop. Making a layer is synchronous between
+ * batches, and a consumer that takes each batch at once (the engine's stages) never waits for I/O:
+ * without a turn now and then, the destination's finished writes would only be seen once its queue
+ * is full, and every layer would keep its whole queue of batches alive (and the GC would promote them).
+ */
+const TURN_BYTES = 256 * 1024;
+
 /** Turns anything thrown into one-line errors naming the layer and the path. */
 async function* guarded(source: AsyncGenerator<Buffer>, input: LayerStreamInput, layerDir: string): AsyncGenerator<Buffer> {
   try {
-    yield* source;
+    let sinceTurn = 0;
+    for await (const chunk of source) {
+      yield chunk;
+      sinceTurn += chunk.length;
+      if (sinceTurn >= TURN_BYTES) {
+        sinceTurn = 0;
+        await yieldToEventLoop();
+      }
+    }
   } catch (err) {
     if (isImgcopyError(err)) throw err;
     if (input.signal?.aborted) throw new AbortedError(`layer ${input.layer.id}: aborted`, { cause: err });
@@ -123,9 +132,17 @@ export interface SelfCheck {
   size: number;
 }
 
-/** openLayerStream, and what the stream itself verifies (undefined: nothing; a diff is checked by its reader). */
-export async function openLayer(input: LayerStreamInput): Promise<{ stream: Readable; verifies: SelfCheck | undefined }> {
-  const { chunks, verifies } = await openLayerChunks(input);
+/** openLayerStream, and what the stream itself verifies (undefined: nothing) or, for a diff, the digest it hashed. */
+export async function openLayer(input: LayerStreamInput): Promise<{
+  stream: Readable;
+  verifies: SelfCheck | undefined;
+  producedDigest?: () => { digest: string; size: number } | undefined;
+}> {
+  const opened = await openLayerChunks(input);
+  const { verifies } = opened;
+  // A replay hashes itself (its digest is checked); a diff is hashed here, so the engine need not.
+  let produced: { digest: string; size: number } | undefined;
+  const chunks = verifies ? opened.chunks : hashedChunks(opened.chunks, (d) => (produced = d));
   const stream = Readable.from(chunks, { objectMode: false });
   const signal = input.signal;
   if (signal) {
@@ -135,7 +152,25 @@ export async function openLayer(input: LayerStreamInput): Promise<{ stream: Read
     signal.addEventListener("abort", onAbort, { once: true });
     stream.once("close", () => signal.removeEventListener("abort", onAbort));
   }
-  return { stream, verifies };
+  return verifies ? { stream, verifies } : { stream, verifies, producedDigest: () => produced };
+}
+
+/** Passes the chunks on and hashes them (on the hashing thread when there is one); `done` gets the digest before the end. */
+async function* hashedChunks(chunks: AsyncGenerator<Buffer>, done: (d: { digest: string; size: number }) => void): AsyncGenerator<Buffer> {
+  const hash = layerHash();
+  let size = 0;
+  let complete = false;
+  try {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+    complete = true;
+  } finally {
+    if (!complete) hash.discard();
+  }
+  done({ digest: await hash.digest(), size });
 }
 
 /**

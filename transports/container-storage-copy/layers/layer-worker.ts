@@ -5,7 +5,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { AbortedError } from "../../../src/errors.js";
-import { ReadBuffers } from "./file-content.js";
 import { openLayerChunks } from "./index.js";
 import { BATCH_BYTES, RING_SLOTS, sendableError, type FromWorker, type LayerOpenRequest, type ToWorker } from "./worker-protocol.js";
 
@@ -44,7 +43,6 @@ async function produce(id: number, request: LayerOpenRequest, ring: SharedArrayB
       ...request,
       warn: (message) => post({ type: "warn", id, message }),
       signal: s.abort.signal,
-      readBuffers: new ReadBuffers(),
     });
     post({ type: "opened", id, verifies });
     // A replay checks its own digest; anything else is hashed here, so the main thread need not.

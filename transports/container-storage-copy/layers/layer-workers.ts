@@ -119,8 +119,7 @@ function pickWorker(max: number): LayerWorker {
 export async function produceLayer(input: LayerStreamInput): Promise<ProducedLayer> {
   const threads = layerThreads();
   if (threads === 0) {
-    const { stream, verifies } = await openLayer(input);
-    return { stream, verifies };
+    return openLayer(input);
   }
   if (input.signal?.aborted) throw new AbortedError(`layer ${input.layer.id}: aborted`);
   const request: LayerOpenRequest = {

@@ -4,7 +4,7 @@
 // directories followed by "<dir>/.wh..wh..opq" when the directory exists in a lower layer.
 import { lstatSync, type BigIntStats } from "node:fs";
 import { AbortedError, UnsupportedError } from "../../../src/errors.js";
-import { childPath, ROOT_PATH, sortedNames } from "./byte-paths.js";
+import { childPath, ROOT_PATH, sortedNamesSync } from "./byte-paths.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
 import { deviceNumbers, mtimeSeconds } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
@@ -56,8 +56,11 @@ function existsInLowers(lowerDiffs: readonly string[], rel: Buffer): boolean {
   return false;
 }
 
+/** The diff directory as tar entries, in batches (see TarBatches); the end of archive is the caller's. */
 export async function* overlayLayerTar(opts: OverlayDiffOptions): AsyncGenerator<Buffer> {
-  yield* walkDirectory(opts, { visited: 0 }, Buffer.from(opts.diffDir), ROOT_PATH, await sortedNames(Buffer.from(opts.diffDir)));
+  yield* walkDirectory(opts, { visited: 0 }, Buffer.from(opts.diffDir), ROOT_PATH, sortedNamesSync(Buffer.from(opts.diffDir)));
+  const last = opts.archiver.out.flush();
+  if (last) yield last;
 }
 
 async function* walkDirectory(
@@ -73,7 +76,7 @@ async function* walkDirectory(
     const st = lstatOrUndefined(abs);
     if (!st) continue; // removed while we walked: like containers/storage, leave it out
     if (isWhiteoutDevice(st)) {
-      yield encodeTarHeader({
+      const whiteout = encodeTarHeader({
         name: childPath(relDir, Buffer.concat([WHITEOUT_PREFIX, name])),
         typeflag: TYPE_FILE,
         mode: 0, // what buildah 1.28 (containers/storage 1.43) writes
@@ -82,6 +85,7 @@ async function* walkDirectory(
         size: 0,
         mtime: ctx.mtime ?? mtimeSeconds(st),
       });
+      for (const batch of archiver.raw(whiteout)) yield batch;
       continue;
     }
     const xattrNames = st.isSymbolicLink() ? [] : ctx.xattrs.names(abs);
@@ -92,15 +96,15 @@ async function* walkDirectory(
     const header = archiver.header(abs, rel, st, xattrNames);
     if (!header) continue;
     if (!st.isDirectory()) {
-      yield* archiver.entry(abs, header);
+      for (const batch of archiver.entry(abs, header)) yield batch;
       continue;
     }
-    const children = await sortedNames(abs);
-    yield* archiver.entry(abs, header);
+    const children = sortedNamesSync(abs);
+    for (const batch of archiver.entry(abs, header)) yield batch;
     const markerFile = children.some((c) => c.equals(OPAQUE_MARKER));
     if (markerFile || isOpaqueByXattr(opts, abs, xattrNames)) {
       if (opts.lowerDiffs.length > 0 && existsInLowers(opts.lowerDiffs, rel)) {
-        yield encodeTarHeader({
+        const marker = encodeTarHeader({
           name: childPath(rel, OPAQUE_MARKER),
           typeflag: TYPE_FILE,
           mode: header.mode & 0o777,
@@ -109,6 +113,7 @@ async function* walkDirectory(
           size: 0,
           mtime: ctx.mtime ?? 0,
         });
+        for (const batch of archiver.raw(marker)) yield batch;
       }
     }
     yield* walkDirectory(opts, walk, abs, rel, markerFile ? children.filter((c) => !c.equals(OPAQUE_MARKER)) : children);

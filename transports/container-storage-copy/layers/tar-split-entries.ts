@@ -56,44 +56,57 @@ function parseEntry(line: string, fail: (why: string) => never): TarSplitEntry {
   return { type: "file", name, size, crc };
 }
 
+/** Bytes asked of the file and of gunzip at a time: a few large chunks, each holding many lines. */
+const READ_CHUNK = 256 * 1024;
+
 /**
- * The entries of a tar-split file, in order. Errors name `what` and the file:
- * CorruptInputError for bad gzip/JSON, describeFsError for I/O.
+ * The entries of a tar-split file, in order, a chunk's worth at a time (one await per ~256 KiB of
+ * JSON, not per line). Errors name `what` and the file: CorruptInputError for bad gzip/JSON,
+ * describeFsError for I/O.
  */
-export async function* readTarSplit(path: string, what: string, signal?: AbortSignal): AsyncGenerator<TarSplitEntry> {
-  const source = createReadStream(path);
-  const gunzip = createGunzip();
+export async function* readTarSplitChunks(path: string, what: string, signal?: AbortSignal): AsyncGenerator<TarSplitEntry[]> {
+  const source = createReadStream(path, { highWaterMark: READ_CHUNK });
+  const gunzip = createGunzip({ chunkSize: READ_CHUNK });
   source.on("error", (err) => gunzip.destroy(err));
   source.pipe(gunzip);
   let lineNo = 0;
   const fail = (why: string): never => {
     throw new CorruptInputError(`${what}: ${path}: line ${lineNo}: ${why}`);
   };
+  // The start of a line that continues in the next chunk.
   let pending: Buffer[] = [];
   let pendingLength = 0;
+  const parseLine = (line: string, into: TarSplitEntry[]): void => {
+    lineNo++;
+    if (line.trim() !== "") into.push(parseEntry(line, fail));
+  };
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
+      const entries: TarSplitEntry[] = [];
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-        pending.push(chunk.subarray(start, nl));
-        const line = Buffer.concat(pending).toString("utf8");
-        pending = [];
-        pendingLength = 0;
+        if (pendingLength > 0) {
+          pending.push(chunk.subarray(start, nl));
+          parseLine(Buffer.concat(pending).toString("utf8"), entries);
+          pending = [];
+          pendingLength = 0;
+        } else {
+          parseLine(chunk.toString("utf8", start, nl), entries);
+        }
         start = nl + 1;
-        lineNo++;
-        if (line.trim() !== "") yield parseEntry(line, fail);
       }
       if (start < chunk.length) {
         pending.push(chunk.subarray(start));
         pendingLength += chunk.length - start;
         if (pendingLength > MAX_LINE) fail(`a line is longer than ${MAX_LINE} bytes`);
       }
+      if (entries.length > 0) yield entries;
     }
     if (pendingLength > 0) {
-      lineNo++;
-      const line = Buffer.concat(pending).toString("utf8");
-      if (line.trim() !== "") yield parseEntry(line, fail);
+      const entries: TarSplitEntry[] = [];
+      parseLine(Buffer.concat(pending).toString("utf8"), entries);
+      if (entries.length > 0) yield entries;
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -105,4 +118,9 @@ export async function* readTarSplit(path: string, what: string, signal?: AbortSi
     source.destroy();
     gunzip.destroy();
   }
+}
+
+/** The entries of a tar-split file, one at a time (see readTarSplitChunks). */
+export async function* readTarSplit(path: string, what: string, signal?: AbortSignal): AsyncGenerator<TarSplitEntry> {
+  for await (const entries of readTarSplitChunks(path, what, signal)) yield* entries;
 }

@@ -2,100 +2,151 @@
 // The result is bit-for-bit the tar the layer was applied from, so it is checked against the
 // record's diff-digest and diff-size before its last bytes leave; the files' CRC-64/ISO sums are
 // only read to name the file that changed (or when the record has no digest).
-import { createHash } from "node:crypto";
 import { closeSync } from "node:fs";
-import { CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
+import { AbortedError, CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
 import { Crc64Iso } from "./crc64-iso.js";
-import { readContent, type ReadBuffers } from "./file-content.js";
+import { layerHash } from "./hash-thread.js";
+import { readContent } from "./file-content.js";
 import type { LayerDirectory, LayerFile } from "./layer-file-opener.js";
-import { readTarSplit } from "./tar-split-entries.js";
+import { TarBatches } from "./tar-batches.js";
+import { readTarSplit, readTarSplitChunks } from "./tar-split-entries.js";
 
 export interface TarSplitReplayOptions {
   layerId: string;
   tarSplitPath: string;
-  /** Where file contents are: the layer's own directory first, then (overlay) its lowers'. */
-  contentDirs: () => AsyncIterable<LayerDirectory>;
+  /** The layer's own directory: file contents are looked up there first. */
+  ownDir: LayerDirectory;
+  /** Then (overlay) its lowers', found on first use; none for vfs, whose trees are complete. */
+  lowerDirs?: () => Promise<LayerDirectory[]>;
   /** From the layer record; checked at the end when present. */
   diffDigest?: string;
   diffSize?: number;
   signal?: AbortSignal;
-  /** Reused read buffers (two in turn, so the chunk held back stays intact); else fresh ones. */
-  readBuffers?: ReadBuffers | undefined;
 }
 
-async function openContent(opts: TarSplitReplayOptions, name: Buffer, what: string): Promise<LayerFile> {
-  for await (const dir of opts.contentDirs()) {
-    const file = dir.openRegular(name, what);
-    if (file) return file;
+/** Finds and opens a listed file: the layer's own directory first, then its lowers (loaded once). */
+class ContentFiles {
+  private lowers: LayerDirectory[] | undefined;
+
+  constructor(private readonly opts: TarSplitReplayOptions) {}
+
+  /** The open file, synchronously when it is in the layer's own directory (nearly always). */
+  open(name: Buffer, what: string): LayerFile | Promise<LayerFile> {
+    return this.opts.ownDir.openRegular(name, what) ?? this.openInLowers(name, what);
   }
-  throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
+
+  private async openInLowers(name: Buffer, what: string): Promise<LayerFile> {
+    this.lowers ??= this.opts.lowerDirs ? await this.opts.lowerDirs() : [];
+    for (const dir of this.lowers) {
+      const file = dir.openRegular(name, what);
+      if (file) return file;
+    }
+    throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
+  }
 }
 
-/** One file's content from the layer's directories, checked for its size (not its checksum: see below). */
-async function* replayFile(opts: TarSplitReplayOptions, name: Buffer, size: number, crc: Buffer | null): AsyncGenerator<Buffer> {
-  const what = `layer ${opts.layerId}`;
-  const printable = name.toString("utf8");
-  if (crc === null) throw new CorruptInputError(`${what}: ${printable}: the tar-split has no checksum for ${size} bytes of content`);
-  const file = await openContent(opts, name, what);
-  try {
-    if (file.size !== size) {
-      throw new CorruptInputError(`${what}: ${printable}: file is ${file.size} bytes, the tar-split says ${size}`);
-    }
-    let read = 0;
-    for await (const chunk of readContent(file.fd, size, what, opts.signal, opts.readBuffers)) {
-      read += chunk.length;
-      yield chunk;
-    }
-    if (read !== size) throw new CorruptInputError(`${what}: ${printable}: file is shorter (${read} bytes) than the tar-split says (${size})`);
-  } finally {
-    closeSync(file.fd);
-  }
+function requireChecksum(name: Buffer, size: number, crc: Buffer | null, what: string): void {
+  if (crc === null) throw new CorruptInputError(`${what}: ${name.toString("utf8")}: the tar-split has no checksum for ${size} bytes of content`);
+}
+
+function checkListedSize(file: LayerFile, name: Buffer, size: number, what: string): void {
+  if (file.size !== size) throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file is ${file.size} bytes, the tar-split says ${size}`);
+}
+
+function shorter(name: Buffer, read: number, size: number, what: string): CorruptInputError {
+  return new CorruptInputError(`${what}: ${name.toString("utf8")}: file is shorter (${read} bytes) than the tar-split says (${size})`);
 }
 
 /**
  * After a digest mismatch: the first file whose content no longer matches its CRC-64 in the
  * tar-split, so the error can name it; undefined when every file matches (a segment changed).
  */
-async function findChangedFile(replayed: TarSplitReplayOptions): Promise<string | undefined> {
-  const what = `layer ${replayed.layerId}`;
-  // Fresh buffers: the reused ones may still hold the chunk the replay holds back.
-  const opts = { ...replayed, readBuffers: undefined };
+async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | undefined> {
+  const what = `layer ${opts.layerId}`;
+  const files = new ContentFiles(opts);
   for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
     if (entry.type !== "file" || entry.size === 0) continue;
-    const sum = new Crc64Iso();
-    for await (const chunk of replayFile(opts, entry.name, entry.size, entry.crc)) sum.update(chunk);
-    if (!sum.digest().equals(entry.crc as Buffer)) return entry.name.toString("utf8");
+    requireChecksum(entry.name, entry.size, entry.crc, what);
+    const file = await files.open(entry.name, what);
+    try {
+      checkListedSize(file, entry.name, entry.size, what);
+      const sum = new Crc64Iso();
+      let read = 0;
+      for await (const chunk of readContent(file.fd, entry.size, what, opts.signal)) {
+        read += chunk.length;
+        sum.update(chunk);
+      }
+      if (read !== entry.size) throw shorter(entry.name, read, entry.size, what);
+      if (!sum.digest().equals(entry.crc as Buffer)) return entry.name.toString("utf8");
+    } finally {
+      closeSync(file.fd);
+    }
   }
   return undefined;
 }
 
+/** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches. */
+async function* replayedBatches(opts: TarSplitReplayOptions, what: string): AsyncGenerator<Buffer> {
+  const files = new ContentFiles(opts);
+  const out = new TarBatches();
+  const signal = opts.signal;
+  const stopped = (): void => {
+    if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
+  };
+  for await (const entries of readTarSplitChunks(opts.tarSplitPath, what, signal)) {
+    for (const entry of entries) {
+      if (entry.type === "segment") {
+        for (const batch of out.append(entry.payload)) yield batch;
+        continue;
+      }
+      if (entry.size === 0) continue;
+      requireChecksum(entry.name, entry.size, entry.crc, what);
+      const opened = files.open(entry.name, what);
+      const file = opened instanceof Promise ? await opened : opened;
+      try {
+        checkListedSize(file, entry.name, entry.size, what);
+        const reading = out.readFile(file.fd, entry.size, stopped);
+        for (let step = reading.next(); ; step = reading.next()) {
+          if (step.done) {
+            if (step.value !== entry.size) throw shorter(entry.name, step.value, entry.size, what);
+            break;
+          }
+          yield step.value;
+        }
+      } finally {
+        closeSync(file.fd);
+      }
+    }
+  }
+  const last = out.flush();
+  if (last) yield last;
+}
+
 /**
- * The layer's tar stream, as chunks. The whole tar's sha256 against the record's diff digest proves
- * every byte (one hash per byte); the per-file CRC-64s are only computed after a mismatch, to name
- * the file that changed.
+ * The layer's tar stream, as batches. The whole tar's sha256 against the record's diff digest
+ * proves every byte (one hash per byte, on the hashing thread when there is one); the per-file
+ * CRC-64s are only computed after a mismatch, to name the file that changed.
  */
 export async function* replayTarSplit(opts: TarSplitReplayOptions): AsyncGenerator<Buffer> {
   const what = `layer ${opts.layerId}`;
   const checksDigest = opts.diffDigest !== undefined && opts.diffDigest.startsWith("sha256:");
-  const hash = createHash("sha256");
+  const hash = layerHash();
   let total = 0;
-  // One chunk is held back so that a digest mismatch fails the stream before its end leaves.
+  // One batch is held back so that a digest mismatch fails the stream before its end leaves.
   let held: Buffer | undefined;
-  const pass = function* (chunk: Buffer): Generator<Buffer> {
-    if (chunk.length === 0) return;
-    hash.update(chunk);
-    total += chunk.length;
-    if (held) yield held;
-    held = chunk;
-  };
-  for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
-    if (entry.type === "segment") {
-      yield* pass(entry.payload);
-    } else if (entry.size > 0) {
-      for await (const chunk of replayFile(opts, entry.name, entry.size, entry.crc)) yield* pass(chunk);
+  let complete = false;
+  try {
+    for await (const batch of replayedBatches(opts, what)) {
+      hash.update(batch);
+      total += batch.length;
+      if (held) yield held;
+      held = batch;
     }
+    complete = true;
+  } finally {
+    if (!complete) hash.discard();
   }
-  const actual = `sha256:${hash.digest("hex")}`;
+  const actual = await hash.digest();
   const sizeWrong = opts.diffSize !== undefined && opts.diffSize >= 0 && total !== opts.diffSize;
   const digestWrong = checksDigest && actual !== opts.diffDigest;
   if (sizeWrong || digestWrong || !checksDigest) {

@@ -4,7 +4,7 @@
 // kept in memory, never either tree.
 import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
-import { childPath, ROOT_PATH, sortedNames, splitPath } from "./byte-paths.js";
+import { childPath, ROOT_PATH, sortedNamesSync, splitPath } from "./byte-paths.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
 import { mtimeSeconds } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
@@ -83,9 +83,10 @@ class ChangeCollector {
     return this.opts.archiver.ctx;
   }
 
-  private owner(mapper: IdMapper, st: Facts): string {
-    const { uid, gid } = st;
-    return `${mapper.tryUid(uid) ?? uid}:${mapper.tryGid(gid) ?? gid}`;
+  /** Same owner in container terms (ids outside a mapping compared as they are). */
+  private sameOwner(o: Facts, n: Facts): boolean {
+    const parent = this.opts.parentMapper, own = this.ctx.mapper;
+    return (parent.tryUid(o.uid) ?? o.uid) === (own.tryUid(n.uid) ?? n.uid) && (parent.tryGid(o.gid) ?? o.gid) === (own.tryGid(n.gid) ?? n.gid);
   }
 
   private xattrKey(node: Node): string {
@@ -97,16 +98,16 @@ class ChangeCollector {
   private differs(oldNode: Node, newNode: Node): boolean {
     const o = oldNode.st, n = newNode.st;
     if (o.mode !== n.mode || o.rdev !== n.rdev) return true;
-    if (this.owner(this.opts.parentMapper, o) !== this.owner(this.ctx.mapper, n)) return true;
+    if (!this.sameOwner(o, n)) return true;
     if (!isDirectory(o) && (!sameMtime(o, n) || o.size !== n.size)) return true;
     if (isSymbolicLink(o) && !readlinkSync(oldNode.abs, { encoding: "buffer" }).equals(readlinkSync(newNode.abs, { encoding: "buffer" }))) return true;
     return this.xattrKey(oldNode) !== this.xattrKey(newNode);
   }
 
-  private async children(node: Node): Promise<Map<string, Node>> {
+  private children(node: Node): Map<string, Node> {
     const out = new Map<string, Node>();
     if (node.empty) return out;
-    for (const name of await sortedNames(node.abs)) {
+    for (const name of sortedNamesSync(node.abs)) {
       const abs = childPath(node.abs, name);
       const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
       if (st) out.set(name.toString("latin1"), { abs, rel: childPath(node.rel, name), st: factsOf(st) }); // else: removed while we walked
@@ -126,8 +127,8 @@ class ChangeCollector {
     }
     if (!isDirectory(newNode.st)) return;
     // Only descend into the old tree when both sides are directories.
-    const oldChildren = oldNode && isDirectory(oldNode.st) ? await this.children(oldNode) : new Map<string, Node>();
-    for (const [key, child] of await this.children(newNode)) {
+    const oldChildren = oldNode && isDirectory(oldNode.st) ? this.children(oldNode) : new Map<string, Node>();
+    for (const [key, child] of this.children(newNode)) {
       const oldChild = oldChildren.get(key);
       let childRecorded = false;
       if (oldChild) {
@@ -168,7 +169,7 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
     const { dir, base } = splitPath(change.path);
     if (change.deleted) {
       const parent = lstatSync(childPath(root, dir), { bigint: true });
-      yield encodeTarHeader({
+      const whiteout = encodeTarHeader({
         name: childPath(dir, Buffer.concat([WHITEOUT_PREFIX, base])),
         typeflag: TYPE_FILE,
         mode: 0,
@@ -178,6 +179,7 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
         // containers/storage stamps whiteouts with "now"; the directory's mtime keeps output reproducible
         mtime: archiver.ctx.mtime ?? mtimeSeconds(parent),
       });
+      for (const batch of archiver.raw(whiteout)) yield batch;
       continue;
     }
     const abs = childPath(root, change.path);
@@ -190,6 +192,8 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
       continue;
     }
     const header = archiver.header(abs, change.path, st);
-    if (header) yield* archiver.entry(abs, header);
+    if (header) for (const batch of archiver.entry(abs, header)) yield batch;
   }
+  const last = archiver.out.flush();
+  if (last) yield last;
 }

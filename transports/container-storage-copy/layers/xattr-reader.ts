@@ -1,6 +1,7 @@
 // Extended attributes through the optional fs-xattr addon. It follows symlinks, so callers never
 // ask about a symlink; without the addon (or for a path it cannot name) there are no xattrs.
 // The calls are synchronous: they are per file and cheaper than a thread-pool round trip.
+import { isAscii } from "node:buffer";
 
 export interface XattrAddon {
   listAttributesSync(path: string): string[];
@@ -81,6 +82,7 @@ export class XattrReader {
   }
 
   private pathString(path: Buffer): string | undefined {
+    if (isAscii(path)) return path.toString("latin1"); // nearly every path: no round trip to check
     const s = path.toString("utf8");
     if (Buffer.byteLength(s, "utf8") === path.length && Buffer.from(s, "utf8").equals(path)) return s;
     if (!this.warnedPath) {

@@ -159,7 +159,8 @@ export class ParallelGzip extends Transform {
       const dictionary = run.start === 0 ? this.dictionary : block.subarray(Math.max(0, run.start - WINDOW), run.start);
       return deflateBlock(data, this.deflateOptions(final, dictionary));
     });
-    return Buffer.concat(await Promise.all(parts));
+    const outputs = await Promise.all(parts);
+    return outputs.length === 1 ? outputs[0]! : Buffer.concat(outputs); // concat would copy even one
   }
 
   private deflateOptions(final: boolean, dictionary: Buffer | undefined): ZlibOptions {

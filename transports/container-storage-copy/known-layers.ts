@@ -3,6 +3,7 @@
 // (BlobInfo.expectedUncompressed), so that the engine can reuse a blob the destination holds
 // instead of making and compressing the layer again. After a layer is made, its DiffID is
 // remembered when its fingerprint was settled (see isSettled).
+import { isDigest } from "../../src/digest.js";
 import { isImgcopyError } from "../../src/errors.js";
 import type { BlobInfo, Digest, SystemContext } from "../../src/types.js";
 import type { ImageLayer } from "./image-manifest.js";
@@ -69,6 +70,8 @@ export async function announceKnownLayers(
       mtime,
       signal: ctx.signal,
     };
+    // A lower without a recorded diff digest could still be changing: its contents are not in the fingerprint.
+    if (input.lowers.some((l) => typeof l["diff-digest"] !== "string" || !isDigest(l["diff-digest"]))) continue;
     let before: LayerFingerprint;
     try {
       before = await fingerprintLayer(input);

@@ -1,6 +1,7 @@
-// Reads a file's content in bounded chunks, so a layer never sits in memory whole. Layers are
-// mostly small files: those are read with one synchronous call (a thread-pool round trip costs
-// more than the read); big ones asynchronously, chunk by chunk, as the consumer asks.
+// Reads one file's content in bounded chunks, to check it on its own (a replay's CRC-64s after a
+// mismatch; layers themselves are read into TarBatches), and gives long walks their event-loop
+// turns. Small files are read with one synchronous call (a thread-pool round trip costs more than
+// the read); big ones asynchronously, chunk by chunk, as the consumer asks.
 import { read, readSync } from "node:fs";
 import { promisify } from "node:util";
 import { AbortedError } from "../../../src/errors.js";

@@ -31,9 +31,11 @@ export function memberComponents(name: Buffer): Buffer[] | undefined {
   return parts.length > 0 ? parts : undefined;
 }
 
+const SLASH_BYTES = Buffer.from("/");
+
 function joinComponents(root: Buffer, parts: readonly Buffer[]): Buffer {
   const pieces: Buffer[] = [root];
-  for (const p of parts) pieces.push(Buffer.from("/"), p);
+  for (const p of parts) pieces.push(SLASH_BYTES, p);
   return Buffer.concat(pieces);
 }
 
@@ -56,9 +58,9 @@ export class LayerDirectory {
    * `what` prefixes error messages (e.g. "layer <id>").
    */
   openRegular(name: Buffer, what: string): LayerFile | undefined {
-    const printable = name.toString("utf8");
+    const printable = (): string => name.toString("utf8"); // for messages only
     const parts = memberComponents(name);
-    if (!parts) throw new CorruptInputError(`${what}: ${printable}: the name escapes the layer directory`);
+    if (!parts) throw new CorruptInputError(`${what}: ${printable()}: the name escapes the layer directory`);
     this.realRoot ??= realpathSync(this.root, { encoding: "buffer" });
     const expected = joinComponents(this.realRoot, parts);
     let fd: number;
@@ -67,13 +69,13 @@ export class LayerDirectory {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-      if (code === "ELOOP") throw new CorruptInputError(`${what}: ${printable}: is a symlink, not the file's content`, { cause: err });
+      if (code === "ELOOP") throw new CorruptInputError(`${what}: ${printable()}: is a symlink, not the file's content`, { cause: err });
       throw err;
     }
     try {
       this.checkOpenedPath(fd, expected, parts, printable, what);
       const st = fstatSync(fd);
-      if (!st.isFile()) throw new CorruptInputError(`${what}: ${printable}: is not a regular file`);
+      if (!st.isFile()) throw new CorruptInputError(`${what}: ${printable()}: is not a regular file`);
       return { fd, size: st.size };
     } catch (err) {
       closeSync(fd);
@@ -81,7 +83,7 @@ export class LayerDirectory {
     }
   }
 
-  private checkOpenedPath(fd: number, expected: Buffer, parts: readonly Buffer[], printable: string, what: string): void {
+  private checkOpenedPath(fd: number, expected: Buffer, parts: readonly Buffer[], printable: () => string, what: string): void {
     if (procUsable !== false) {
       let actual: Buffer | undefined;
       try {
@@ -92,14 +94,14 @@ export class LayerDirectory {
         procUsable = false; // no /proc here: check each directory on the way instead
       }
       if (actual !== undefined) {
-        if (!actual.equals(expected)) throw new CorruptInputError(`${what}: ${printable}: the path goes through a symlink`);
+        if (!actual.equals(expected)) throw new CorruptInputError(`${what}: ${printable()}: the path goes through a symlink`);
         return;
       }
     }
     const root = this.realRoot as Buffer;
     for (let i = 1; i < parts.length; i++) {
       if (!lstatSync(joinComponents(root, parts.slice(0, i))).isDirectory()) {
-        throw new CorruptInputError(`${what}: ${printable}: the path goes through a symlink`);
+        throw new CorruptInputError(`${what}: ${printable()}: the path goes through a symlink`);
       }
     }
   }

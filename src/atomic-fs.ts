@@ -1,7 +1,7 @@
 // Atomic writes: write to a temporary name in the same directory, then rename over the target.
 import { randomBytes } from "node:crypto";
 import { constants, createWriteStream } from "node:fs";
-import { chmod, copyFile, open, rename, rm, mkdir, mkdtemp, stat } from "node:fs/promises";
+import { chmod, copyFile, open, readFile, rename, rm, mkdir, mkdtemp, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -30,6 +30,18 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await rm(tmp, { force: true });
     throw describeFsError(err, path);
   }
+}
+
+/**
+ * Rewrites a small JSON file that other processes may rewrite too (a per-user cache): what is on
+ * disk now (`parse`d; `fresh()` when it is missing or not well-formed) goes through `merge`, and is
+ * written back atomically, readable by its owner only (its folder, when missing, made 0700).
+ */
+export async function rewriteJsonFile<T>(path: string, parse: (text: string) => T | undefined, fresh: () => T, merge: (onDisk: T) => void): Promise<void> {
+  const onDisk = parse(await readFile(path, "utf8").catch(() => "")) ?? fresh();
+  merge(onDisk);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, `${JSON.stringify(onDisk)}\n`, 0o600);
 }
 
 /**

@@ -4,9 +4,9 @@
 // stale entry costs a lookup, never a wrong image. One JSON file in $XDG_CACHE_HOME/imgcopy,
 // replaced atomically; a corrupt file is reported and the cache starts empty.
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
-import { mkdir, readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-fs.js";
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { rewriteJsonFile } from "./atomic-fs.js";
 import { isDigest } from "./digest.js";
 import type { CompressionAlgorithm, Digest } from "./types.js";
 
@@ -110,16 +110,15 @@ export class BlobInfoCache {
   async save(): Promise<void> {
     if (!this.changed) return;
     try {
-      const onDisk = parseCacheFile(await readFile(this.path, "utf8").catch(() => "")) ?? emptyFile();
-      for (const [location, byDiffId] of Object.entries(this.data.locations)) {
-        const merged = onDisk.locations[location] ?? {};
-        delete onDisk.locations[location];
-        onDisk.locations[location] = { ...merged, ...byDiffId };
-      }
-      const names = Object.keys(onDisk.locations);
-      for (const name of names.slice(0, Math.max(0, names.length - MAX_LOCATIONS))) delete onDisk.locations[name];
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.path, `${JSON.stringify(onDisk)}\n`, 0o600);
+      await rewriteJsonFile(this.path, parseCacheFile, emptyFile, (onDisk) => {
+        for (const [location, byDiffId] of Object.entries(this.data.locations)) {
+          const merged = onDisk.locations[location] ?? {};
+          delete onDisk.locations[location];
+          onDisk.locations[location] = { ...merged, ...byDiffId };
+        }
+        const names = Object.keys(onDisk.locations);
+        for (const name of names.slice(0, Math.max(0, names.length - MAX_LOCATIONS))) delete onDisk.locations[name];
+      });
       this.changed = false;
     } catch {
       // left as it was

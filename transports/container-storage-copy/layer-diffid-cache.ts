@@ -2,9 +2,9 @@
 // -> the DiffID and uncompressed size imgcopy computed when it last made that layer's tar. One
 // JSON file beside the blob-info cache ($XDG_CACHE_HOME/imgcopy), replaced atomically; a corrupt
 // file is reported and the cache starts empty. A file another user could have written is not used.
-import { lstat, mkdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../../src/atomic-fs.js";
+import { lstat, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { rewriteJsonFile } from "../../src/atomic-fs.js";
 import { cacheDir } from "../../src/blob-info-cache.js";
 import { isDigest } from "../../src/digest.js";
 import type { Digest } from "../../src/types.js";
@@ -73,15 +73,14 @@ export class LayerDiffIdCache {
   async save(): Promise<void> {
     if (this.written.size === 0 || !this.usable) return;
     try {
-      const onDisk = parseCacheFile(await readFile(this.path, "utf8").catch(() => "")) ?? emptyFile();
-      for (const [fingerprint, layer] of this.written) {
-        delete onDisk.layers[fingerprint];
-        onDisk.layers[fingerprint] = layer;
-      }
-      const keys = Object.keys(onDisk.layers);
-      for (const key of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete onDisk.layers[key];
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.path, `${JSON.stringify(onDisk)}\n`, 0o600);
+      await rewriteJsonFile(this.path, parseCacheFile, emptyFile, (onDisk) => {
+        for (const [fingerprint, layer] of this.written) {
+          delete onDisk.layers[fingerprint];
+          onDisk.layers[fingerprint] = layer;
+        }
+        const keys = Object.keys(onDisk.layers);
+        for (const key of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete onDisk.layers[key];
+      });
       this.written.clear();
     } catch {
       // left as it was

@@ -44,6 +44,19 @@ export async function rewriteJsonFile<T>(path: string, parse: (text: string) => 
   await writeFileAtomic(path, `${JSON.stringify(onDisk)}\n`, 0o600);
 }
 
+/** The object a JSON cache file of format `version` holds under `field` ({"version": N, FIELD: {...}}); undefined for any other text. */
+export function versionedJsonRecord(text: string, version: number, field: string): Record<string, unknown> | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== "object" || raw === null || (raw as { version?: unknown }).version !== version) return undefined;
+  const record = (raw as Record<string, unknown>)[field];
+  return typeof record === "object" && record !== null && !Array.isArray(record) ? (record as Record<string, unknown>) : undefined;
+}
+
 /**
  * Streams `source` into a new file at `path`, hashing it; the file appears only when complete.
  * Returns the digest and size of what was written.

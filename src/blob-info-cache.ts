@@ -6,7 +6,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { rewriteJsonFile } from "./atomic-fs.js";
+import { rewriteJsonFile, versionedJsonRecord } from "./atomic-fs.js";
 import { isDigest } from "./digest.js";
 import type { CompressionAlgorithm, Digest } from "./types.js";
 
@@ -132,16 +132,10 @@ function emptyFile(): CacheFile {
 
 /** The cache file's contents, keeping only well-formed entries; undefined when it is not a cache file at all. */
 function parseCacheFile(text: string): CacheFile | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const file = raw as { version?: unknown; locations?: unknown } | null;
-  if (typeof file !== "object" || file === null || file.version !== 1 || typeof file.locations !== "object" || file.locations === null) return undefined;
+  const locations = versionedJsonRecord(text, 1, "locations");
+  if (!locations) return undefined;
   const out = emptyFile();
-  for (const [location, byDiffId] of Object.entries(file.locations as Record<string, unknown>)) {
+  for (const [location, byDiffId] of Object.entries(locations)) {
     if (typeof byDiffId !== "object" || byDiffId === null) continue;
     const kept: Record<Digest, CachedBlob[]> = {};
     for (const [diffId, blobs] of Object.entries(byDiffId as Record<string, unknown>)) {

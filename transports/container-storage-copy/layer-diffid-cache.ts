@@ -4,7 +4,7 @@
 // file is reported and the cache starts empty. A file another user could have written is not used.
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { rewriteJsonFile } from "../../src/atomic-fs.js";
+import { rewriteJsonFile, versionedJsonRecord } from "../../src/atomic-fs.js";
 import { cacheDir } from "../../src/blob-info-cache.js";
 import { isDigest } from "../../src/digest.js";
 import type { Digest } from "../../src/types.js";
@@ -94,16 +94,10 @@ function emptyFile(): CacheFile {
 
 /** The file's well-formed entries; undefined when it is not such a file at all. */
 function parseCacheFile(text: string): CacheFile | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const file = raw as { version?: unknown; layers?: unknown } | null;
-  if (typeof file !== "object" || file === null || file.version !== 1 || typeof file.layers !== "object" || file.layers === null) return undefined;
+  const layers = versionedJsonRecord(text, 1, "layers");
+  if (!layers) return undefined;
   const out = emptyFile();
-  for (const [fingerprint, value] of Object.entries(file.layers as Record<string, unknown>)) {
+  for (const [fingerprint, value] of Object.entries(layers)) {
     const v = value as Partial<KnownLayer> | null;
     if (!isDigest(fingerprint) || typeof v !== "object" || v === null) continue;
     if (typeof v.diffId !== "string" || !isDigest(v.diffId) || typeof v.size !== "number" || !Number.isSafeInteger(v.size) || v.size < 0) continue;

@@ -61,8 +61,9 @@ export class FsEntryArchiver {
   /**
    * The header for the object at `absPath` (already lstat'ed as `st`) archived as `name` (no
    * trailing slash); undefined for a socket. `xattrNames`: its xattr names when already listed.
+   * `absPath` is the path's bytes, or the text of an ASCII path (what the system calls take as is).
    */
-  header(absPath: Buffer, name: Buffer, st: BigIntStats, xattrNames?: readonly string[]): TarHeader | undefined {
+  header(absPath: Buffer | string, name: Buffer, st: BigIntStats, xattrNames?: readonly string[]): TarHeader | undefined {
     const typeflag = typeflagOf(st);
     if (typeflag === undefined) return undefined;
     let h: TarHeader = {
@@ -110,10 +111,10 @@ export class FsEntryArchiver {
   }
 
   /** The header's bytes, then (regular files) the content of `absPath` and its padding; yields each batch filled. */
-  *entry(absPath: Buffer, h: TarHeader): Generator<Buffer> {
+  *entry(absPath: Buffer | string, h: TarHeader): Generator<Buffer> {
     yield* this.out.append(encodeTarHeader(h));
     if (h.typeflag !== TYPE_FILE || h.size === 0) return;
-    const what = `layer ${this.ctx.layerId}: ${absPath.toString("utf8")}`;
+    const what = `layer ${this.ctx.layerId}: ${typeof absPath === "string" ? absPath : absPath.toString("utf8")}`;
     let fd: number;
     try {
       fd = openSync(absPath, OPEN_FLAGS);

@@ -2,17 +2,16 @@
 // layer is the difference between its tree and its parent's, found the way containers/storage's
 // ChangesDirs does it, then written in path order (ExportChanges). Only the list of changes is
 // kept in memory, never either tree.
-import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
+// Paths are latin1 strings here (one character per byte: any name survives, and string order is
+// byte order): they are much cheaper to read, join and compare than a Buffer per name, and an
+// ASCII path goes to the system calls as it is.
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
-import { childPath, ROOT_PATH, sortedNamesSync, splitPath } from "./byte-paths.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
 import { mtimeSeconds } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
 import { encodeTarHeader, TYPE_FILE } from "./tar-header.js";
-
-const WHITEOUT_PREFIX = Buffer.from(".wh.");
-
 export interface VfsDiffOptions {
   archiver: FsEntryArchiver;
   layerDir: string;
@@ -23,13 +22,14 @@ export interface VfsDiffOptions {
 }
 
 interface Change {
-  path: Buffer;
+  /** Relative to the layer root, latin1 (see the top of the file). */
+  path: string;
   deleted: boolean;
 }
 
 /**
- * What the comparison needs of an lstat, kept per entry of the directories being compared: plain
- * numbers (one bigint for the nanosecond mtime) instead of a BigIntStats (18 bigints, 4 Dates).
+ * What the comparison needs of an lstat: plain numbers (one bigint for the nanosecond mtime)
+ * instead of a BigIntStats (18 bigints, 4 Dates).
  */
 interface Facts {
   mode: number;
@@ -41,28 +41,11 @@ interface Facts {
 }
 
 const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 
 function factsOf(st: BigIntStats): Facts {
-  const mode = Number(st.mode);
-  return {
-    mode,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    rdev: Number(st.rdev),
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-  };
-}
-
-const isDirectory = (f: Facts): boolean => (f.mode & S_IFMT) === 0o040000;
-const isSymbolicLink = (f: Facts): boolean => (f.mode & S_IFMT) === 0o120000;
-
-interface Node {
-  abs: Buffer;
-  rel: Buffer;
-  st: Facts;
-  /** The stand-in parent of a base layer: a directory with nothing in it. */
-  empty?: boolean;
+  return { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size), mtimeNs: st.mtimeNs };
 }
 
 /** Equal seconds and equal nanoseconds, or either side without nanoseconds. */
@@ -72,6 +55,31 @@ function sameMtime(a: Facts, b: Facts): boolean {
   const an = a.mtimeNs % ns, bn = b.mtimeNs % ns;
   return as === bs && (an === bn || an === 0n || bn === 0n);
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A latin1 path as the system calls take it: itself when ASCII (UTF-8 is the same bytes), else its bytes. */
+function fsPath(path: string, ascii: boolean): string | Buffer {
+  return ascii ? path : Buffer.from(path, "latin1");
+}
+
+/** A directory of one of the two trees: its path, and whether that path is ASCII. */
+interface Dir {
+  abs: string;
+  ascii: boolean;
+}
+
+function childDir(dir: Dir, name: string): Dir {
+  return { abs: `${dir.abs}/${name}`, ascii: dir.ascii && !NON_ASCII.test(name) };
+}
+
+/** A directory's entry names (latin1). */
+function namesOf(dir: Dir): string[] {
+  return readdirSync(fsPath(dir.abs, dir.ascii), { encoding: "latin1" });
+}
+
+/** The tick between two turns of the event loop; the walk is synchronous in between. */
+const TURN = Symbol("turn");
 
 class ChangeCollector {
   readonly changes: Change[] = [];
@@ -89,88 +97,94 @@ class ChangeCollector {
     return (parent.tryUid(o.uid) ?? o.uid) === (own.tryUid(n.uid) ?? n.uid) && (parent.tryGid(o.gid) ?? o.gid) === (own.tryGid(n.gid) ?? n.gid);
   }
 
-  private xattrKey(node: Node): string {
-    if (isSymbolicLink(node.st)) return "";
-    const xattrs = this.ctx.xattrs.exported(node.abs, this.ctx.xattrs.names(node.abs));
+  private xattrKey(path: string | Buffer): string {
+    const xattrs = this.ctx.xattrs.exported(path, this.ctx.xattrs.names(path));
     return xattrs.map(([k, v]) => `${k}=${v.toString("base64")}`).join("\n");
   }
 
-  private differs(oldNode: Node, newNode: Node): boolean {
-    const o = oldNode.st, n = newNode.st;
+  private differs(o: Facts, n: Facts, oldPath: string | Buffer, newPath: string | Buffer): boolean {
     if (o.mode !== n.mode || o.rdev !== n.rdev) return true;
     if (!this.sameOwner(o, n)) return true;
-    if (!isDirectory(o) && (!sameMtime(o, n) || o.size !== n.size)) return true;
-    if (isSymbolicLink(o) && !readlinkSync(oldNode.abs, { encoding: "buffer" }).equals(readlinkSync(newNode.abs, { encoding: "buffer" }))) return true;
-    return this.xattrKey(oldNode) !== this.xattrKey(newNode);
+    const type = o.mode & S_IFMT;
+    if (type !== S_IFDIR && (!sameMtime(o, n) || o.size !== n.size)) return true;
+    if (type === S_IFLNK) return !readlinkBytes(oldPath).equals(readlinkBytes(newPath));
+    return this.xattrKey(oldPath) !== this.xattrKey(newPath);
   }
 
-  private children(node: Node): Map<string, Node> {
-    const out = new Map<string, Node>();
-    if (node.empty) return out;
-    for (const name of sortedNamesSync(node.abs)) {
-      const abs = childPath(node.abs, name);
-      const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      if (st) out.set(name.toString("latin1"), { abs, rel: childPath(node.rel, name), st: factsOf(st) }); // else: removed while we walked
-    }
-    return out;
-  }
-
-  /** Records the changes under `newNode` against `oldNode`; `alreadyRecorded`: newNode itself is listed. */
-  async compare(newNode: Node, oldNode: Node | undefined, alreadyRecorded: boolean): Promise<void> {
+  /** An abort stops the walk; every ENTRIES_PER_TURN entries, the caller gives the event loop a turn. */
+  private *tick(): Generator<typeof TURN> {
     if (this.ctx.signal?.aborted) throw new AbortedError(`layer ${this.ctx.layerId}: aborted`);
-    if (++this.visited % ENTRIES_PER_TURN === 0) await yieldToEventLoop();
-    const sizeAtEntry = this.changes.length;
-    let recorded = alreadyRecorded;
-    if (!oldNode) {
-      this.changes.push({ path: newNode.rel, deleted: false });
-      recorded = true;
-    }
-    if (!isDirectory(newNode.st)) return;
-    // Only descend into the old tree when both sides are directories.
-    const oldChildren = oldNode && isDirectory(oldNode.st) ? this.children(oldNode) : new Map<string, Node>();
-    for (const [key, child] of this.children(newNode)) {
-      const oldChild = oldChildren.get(key);
-      let childRecorded = false;
-      if (oldChild) {
-        if (this.differs(oldChild, child)) {
-          this.changes.push({ path: child.rel, deleted: false });
-          childRecorded = true;
-        }
-        oldChildren.delete(key);
-      }
-      await this.compare(child, oldChild, childRecorded);
-    }
-    for (const gone of oldChildren.values()) this.changes.push({ path: gone.rel, deleted: true });
-    // A directory with changes inside is written too (its mode and owner must be restored).
-    if (this.changes.length > sizeAtEntry && !recorded && newNode.rel.length > 0) {
-      this.changes.push({ path: newNode.rel, deleted: false });
-    }
+    if (++this.visited % ENTRIES_PER_TURN === 0) yield TURN;
   }
+
+  /**
+   * Records the changes under the directory `rel` of the new tree against the same directory of
+   * the old one (undefined: it is not a directory there, or the layer has no parent); `recorded`:
+   * the directory itself is already listed. A name only in the old tree is a deletion and needs
+   * no lstat. The order of the walk does not matter: the changes are sorted before they are written.
+   */
+  *compareDir(rel: string, newDir: Dir, oldDir: Dir | undefined, recorded: boolean): Generator<typeof TURN> {
+    const sizeAtEntry = this.changes.length;
+    const oldNames = oldDir ? new Set(namesOf(oldDir)) : undefined;
+    for (const name of namesOf(newDir)) {
+      yield* this.tick();
+      const childRel = rel.length === 0 ? name : `${rel}/${name}`;
+      const newChild = childDir(newDir, name);
+      const newPath = fsPath(newChild.abs, newChild.ascii);
+      const newSt = lstatSync(newPath, { bigint: true, throwIfNoEntry: false });
+      if (!newSt) continue; // removed while we walked (an old name of it counts as deleted)
+      const n = factsOf(newSt);
+      const isDir = (n.mode & S_IFMT) === S_IFDIR;
+      const oldChild = oldDir && oldNames?.delete(name) ? childDir(oldDir, name) : undefined;
+      const oldPath = oldChild && fsPath(oldChild.abs, oldChild.ascii);
+      const oldSt = oldPath !== undefined ? lstatSync(oldPath, { bigint: true, throwIfNoEntry: false }) : undefined;
+      if (!oldSt) {
+        this.changes.push({ path: childRel, deleted: false });
+        if (isDir) yield* this.compareDir(childRel, newChild, undefined, true);
+        continue;
+      }
+      const o = factsOf(oldSt);
+      const changed = this.differs(o, n, oldPath as string | Buffer, newPath);
+      if (changed) this.changes.push({ path: childRel, deleted: false });
+      // Only descend into the old tree when both sides are directories.
+      if (isDir) yield* this.compareDir(childRel, newChild, (o.mode & S_IFMT) === S_IFDIR ? oldChild : undefined, changed);
+    }
+    if (oldNames) for (const name of oldNames) this.changes.push({ path: rel.length === 0 ? name : `${rel}/${name}`, deleted: true });
+    // A directory with changes inside is written too (its mode and owner must be restored).
+    if (this.changes.length > sizeAtEntry && !recorded && rel.length > 0) this.changes.push({ path: rel, deleted: false });
+  }
+}
+
+function readlinkBytes(path: string | Buffer): Buffer {
+  return readlinkSync(path, { encoding: "buffer" });
+}
+
+/** Byte order of latin1 strings: their code units are the bytes. */
+function byPath(a: Change, b: Change): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer> {
   const { archiver } = opts;
   const collector = new ChangeCollector(opts);
-  const root = Buffer.from(opts.layerDir);
-  const newRoot: Node = { abs: root, rel: ROOT_PATH, st: factsOf(lstatSync(root, { bigint: true })) };
-  let oldRoot: Node = { ...newRoot, empty: true };
-  if (opts.parentDir !== undefined) {
-    const parent = Buffer.from(opts.parentDir);
-    oldRoot = { abs: parent, rel: ROOT_PATH, st: factsOf(lstatSync(parent, { bigint: true })) };
-  }
-  // The roots themselves are never entries: only their contents are compared.
-  await collector.compare(newRoot, oldRoot, true);
-  const changes = collector.changes.sort((a, b) => Buffer.compare(a.path, b.path));
+  // The roots are never entries themselves: only their contents are compared.
+  const root = latin1Dir(opts.layerDir);
+  const walk = collector.compareDir("", root, opts.parentDir === undefined ? undefined : latin1Dir(opts.parentDir), true);
+  for (let step = walk.next(); !step.done; step = walk.next()) await yieldToEventLoop();
+  const changes = collector.changes.sort(byPath);
 
   let emitted = 0;
   for (const change of changes) {
     if (archiver.ctx.signal?.aborted) throw new AbortedError(`layer ${archiver.ctx.layerId}: aborted`);
     if (++emitted % ENTRIES_PER_TURN === 0) await yieldToEventLoop();
-    const { dir, base } = splitPath(change.path);
+    const path = Buffer.from(change.path, "latin1");
     if (change.deleted) {
-      const parent = lstatSync(childPath(root, dir), { bigint: true });
+      const slash = change.path.lastIndexOf("/");
+      const dir = slash < 0 ? "" : change.path.slice(0, slash);
+      const base = change.path.slice(slash + 1);
+      const parent = lstatSync(absolute(root, dir), { bigint: true });
       const whiteout = encodeTarHeader({
-        name: childPath(dir, Buffer.concat([WHITEOUT_PREFIX, base])),
+        name: Buffer.from(slash < 0 ? `${WHITEOUT_PREFIX}${base}` : `${dir}/${WHITEOUT_PREFIX}${base}`, "latin1"),
         typeflag: TYPE_FILE,
         mode: 0,
         uid: 0,
@@ -182,18 +196,32 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
       for (const batch of archiver.raw(whiteout)) yield batch;
       continue;
     }
-    const abs = childPath(root, change.path);
+    const abs = absolute(root, change.path);
     let st: BigIntStats;
     try {
       st = lstatSync(abs, { bigint: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      archiver.ctx.warn(`layer ${archiver.ctx.layerId}: ${change.path.toString("utf8")} vanished while the layer was read; left out`);
+      archiver.ctx.warn(`layer ${archiver.ctx.layerId}: ${path.toString("utf8")} vanished while the layer was read; left out`);
       continue;
     }
-    const header = archiver.header(abs, change.path, st);
+    const header = archiver.header(abs, path, st);
     if (header) for (const batch of archiver.entry(abs, header)) yield batch;
   }
   const last = archiver.out.flush();
   if (last) yield last;
+}
+
+const WHITEOUT_PREFIX = ".wh.";
+
+/** A root directory given as a path string, in the latin1 form used here. */
+function latin1Dir(path: string): Dir {
+  const bytes = Buffer.from(path);
+  return { abs: bytes.toString("latin1"), ascii: bytes.length === path.length && !NON_ASCII.test(path) };
+}
+
+/** `root/rel` as the system calls take it. */
+function absolute(root: Dir, rel: string): string | Buffer {
+  const abs = rel.length === 0 ? root.abs : `${root.abs}/${rel}`;
+  return root.ascii && !NON_ASCII.test(rel) ? abs : Buffer.from(abs, "latin1");
 }

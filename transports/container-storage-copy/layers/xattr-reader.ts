@@ -47,8 +47,11 @@ export class XattrReader {
     return this.addon !== undefined;
   }
 
-  /** Every xattr name of a non-symlink at `path` ([] when none or unsupported). */
-  names(path: Buffer): string[] {
+  /**
+   * Every xattr name of a non-symlink at `path` ([] when none or unsupported). A string path is
+   * taken as the path's own text (an ASCII one); a Buffer holds its bytes.
+   */
+  names(path: Buffer | string): string[] {
     const p = this.pathString(path);
     if (!this.addon || p === undefined) return [];
     try {
@@ -60,7 +63,7 @@ export class XattrReader {
   }
 
   /** One xattr's value; undefined when it vanished in the meantime. */
-  value(path: Buffer, name: string): Buffer | undefined {
+  value(path: Buffer | string, name: string): Buffer | undefined {
     const p = this.pathString(path);
     if (!this.addon || p === undefined) return undefined;
     try {
@@ -72,7 +75,7 @@ export class XattrReader {
   }
 
   /** The exported xattrs of a non-symlink, sorted by name, among `names` (from names()). */
-  exported(path: Buffer, names: readonly string[]): Array<[string, Buffer]> {
+  exported(path: Buffer | string, names: readonly string[]): Array<[string, Buffer]> {
     const out: Array<[string, Buffer]> = [];
     for (const name of names.filter(isExportedXattr).sort(compareNames)) {
       const v = this.value(path, name);
@@ -81,7 +84,8 @@ export class XattrReader {
     return out;
   }
 
-  private pathString(path: Buffer): string | undefined {
+  private pathString(path: Buffer | string): string | undefined {
+    if (typeof path === "string") return path;
     if (isAscii(path)) return path.toString("latin1"); // nearly every path: no round trip to check
     const s = path.toString("utf8");
     if (Buffer.byteLength(s, "utf8") === path.length && Buffer.from(s, "utf8").equals(path)) return s;

@@ -9,12 +9,15 @@ import type { BlobInfo, Digest, SystemContext } from "../../src/types.js";
 import type { ImageLayer } from "./image-manifest.js";
 import { fingerprintLayer, isSettled, type FingerprintInput, type LayerFingerprint } from "./layer-fingerprint.js";
 import { LayerDiffIdCache } from "./layer-diffid-cache.js";
+import { TreeListing } from "./layers/tree-listing.js";
 import { lowersOf } from "./store/layer-chain.js";
 import type { StoreLocation } from "./store/record-types.js";
 
 interface Fingerprinted {
   layerId: string;
   before: LayerFingerprint;
+  /** What the fingerprint walk saw (vfs), until the layer's diff takes it. */
+  listing?: TreeListing | undefined;
 }
 
 export class KnownLayers {
@@ -33,6 +36,17 @@ export class KnownLayers {
    * taken again and its entry is never used. A wrong entry (the announced DiffID was not what the
    * bytes gave) is corrected here too.
    */
+  /**
+   * What the fingerprint walk of placeholder `digest`'s layer saw, once: the vfs diff that makes the
+   * layer uses it for the container's tree instead of listing and lstat'ing the tree again.
+   */
+  takeListing(digest: Digest): TreeListing | undefined {
+    const known = this.fingerprints.get(digest);
+    const listing = known?.listing;
+    if (known) known.listing = undefined;
+    return listing;
+  }
+
   async remember(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void> {
     const known = this.fingerprints.get(info.digest);
     if (!known || !isSettled(known.before)) return;
@@ -73,16 +87,20 @@ export async function announceKnownLayers(
     // A lower without a recorded diff digest could still be changing: its contents are not in the fingerprint.
     if (input.lowers.some((l) => typeof l["diff-digest"] !== "string" || !isDigest(l["diff-digest"]))) continue;
     let before: LayerFingerprint;
+    // vfs diffs the container's whole tree, the tree this walk lists: what it sees is kept for that diff.
+    const listing = location.driver === "vfs" ? new TreeListing() : undefined;
     try {
-      before = await fingerprintLayer(input);
+      before = await fingerprintLayer(input, listing);
     } catch (err) {
       if (isImgcopyError(err) && err.code === "EABORT") throw err;
       continue; // e.g. the layer's directory is missing: making it will say so
     }
-    fingerprints.set(info.digest, { layerId: layer.located.record.id, before });
     const known = cache.get(before.key);
     // A layer is never announced as one of its own lowers: a cheap guard against an entry naming another layer.
-    if (known && !input.lowers.some((l) => l["diff-digest"] === known.diffId)) info.expectedUncompressed = { digest: known.diffId, size: known.size };
+    const announced = known !== undefined && !input.lowers.some((l) => l["diff-digest"] === known.diffId);
+    if (announced) info.expectedUncompressed = { digest: known.diffId, size: known.size };
+    // An announced layer is most likely reused, not made: its listing is not kept (if it is made after all, it walks again).
+    fingerprints.set(info.digest, { layerId: layer.located.record.id, before, listing: announced ? undefined : listing });
   }
   return new KnownLayers(cache, fingerprints, warn);
 }

@@ -3,10 +3,11 @@
 // layer code's format version, and the lstat of every entry walked), without reading any file.
 // Equal fingerprints mean equal tars, so a DiffID computed once can stand for the layer again.
 import { createHash, type Hash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, type BigIntStats } from "node:fs";
+import { lstatSync, readFileSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../src/errors.js";
-import { childPath, ROOT_PATH } from "./layers/byte-paths.js";
+import { latin1Child, latin1Names, latin1Path, systemPath, type Latin1Path } from "./layers/byte-paths.js";
 import { layerDirUnder } from "./layers/layer-paths.js";
+import { entryFacts, type TreeListing } from "./layers/tree-listing.js";
 import { XattrReader } from "./layers/xattr-reader.js";
 import type { LayerRecord, StoreLocation } from "./store/record-types.js";
 
@@ -65,8 +66,11 @@ export function isSettled(fp: LayerFingerprint): boolean {
   return fp.newestChangeNs + SETTLE_MARGIN_NS < fp.walkStartNs;
 }
 
-/** Walks the layer's directory (vfs: the container's whole tree; overlay: its diff/) with lstat only. */
-export async function fingerprintLayer(input: FingerprintInput): Promise<LayerFingerprint> {
+/**
+ * Walks the layer's directory (vfs: the container's whole tree; overlay: its diff/) with lstat only.
+ * `listing`, when given, keeps what the walk saw, for the layer's diff to use instead of walking again.
+ */
+export async function fingerprintLayer(input: FingerprintInput, listing?: TreeListing): Promise<LayerFingerprint> {
   const { location, layer } = input;
   const walkStartNs = BigInt(Date.now()) * 1_000_000n;
   const xattrs = await XattrReader.open(() => undefined, `layer ${layer.id}`);
@@ -88,11 +92,12 @@ export async function fingerprintLayer(input: FingerprintInput): Promise<LayerFi
   };
   hash.update(JSON.stringify(header));
   hash.update("\n");
-  const root = Buffer.from(layerDirUnder(input.layerStoreRoot, location.driver, layer.id));
-  const walk = { entries: 0, newest: 0n, hash, overlay: location.driver === "overlay", xattrs, signal: input.signal };
-  const rootStat = lstatSync(root, { bigint: true });
-  addEntry(walk, root, ROOT_PATH, rootStat);
-  if (rootStat.isDirectory()) await walkDirectory(walk, root, ROOT_PATH);
+  // Paths in latin1 form (see byte-paths.ts): hashed as latin1, they are the names' bytes.
+  const root = latin1Path(layerDirUnder(input.layerStoreRoot, location.driver, layer.id));
+  const walk = { entries: 0, newest: 0n, hash, overlay: location.driver === "overlay", xattrs, signal: input.signal, listing };
+  const rootStat = lstatSync(systemPath(root), { bigint: true });
+  addEntry(walk, root, "", rootStat);
+  if (rootStat.isDirectory()) await walkDirectory(walk, root, "");
   return { key: `sha256:${hash.digest("hex")}`, walkStartNs, newestChangeNs: walk.newest, entries: walk.entries };
 }
 
@@ -103,22 +108,26 @@ interface Walk {
   overlay: boolean;
   xattrs: XattrReader;
   signal: AbortSignal | undefined;
+  listing: TreeListing | undefined;
 }
 
-async function walkDirectory(walk: Walk, abs: Buffer, rel: Buffer): Promise<void> {
-  const names = readdirSync(abs, { encoding: "buffer" }).sort(Buffer.compare);
+async function walkDirectory(walk: Walk, abs: Latin1Path, rel: string): Promise<void> {
+  // Sorted by UTF-16 code units, which for latin1 text is byte order.
+  const names = latin1Names(abs).sort();
+  walk.listing?.addDirectory(rel, names);
   walk.hash.update(`dir ${names.length}\n`);
   for (const name of names) {
     if (++walk.entries % ENTRIES_PER_TURN === 0) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (walk.signal?.aborted) throw new AbortedError(`fingerprint of ${abs.toString("utf8")}: aborted`);
+      if (walk.signal?.aborted) throw new AbortedError(`fingerprint of ${Buffer.from(abs.text, "latin1").toString("utf8")}: aborted`);
     }
-    const childAbs = childPath(abs, name);
-    const childRel = childPath(rel, name);
+    const childAbs = latin1Child(abs, name);
+    const childRel = rel.length === 0 ? name : `${rel}/${name}`;
     // A name that vanished between readdir and lstat is a change in progress: it still counts (as absent).
-    const st = lstatSync(childAbs, { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(systemPath(childAbs), { bigint: true, throwIfNoEntry: false });
+    walk.listing?.addEntry(childRel, st ? entryFacts(st) : null);
     if (!st) {
-      walk.hash.update(childRel);
+      walk.hash.update(childRel, "latin1");
       walk.hash.update("\0vanished\n");
       walk.newest = BigInt(Date.now()) * 1_000_000n; // never settled
       continue;
@@ -129,18 +138,19 @@ async function walkDirectory(walk: Walk, abs: Buffer, rel: Buffer): Promise<void
   walk.hash.update("end\n");
 }
 
-function addEntry(walk: Walk, abs: Buffer, rel: Buffer, st: BigIntStats): void {
-  walk.hash.update(rel);
+function addEntry(walk: Walk, abs: Latin1Path, rel: string, st: BigIntStats): void {
+  walk.hash.update(rel, "latin1");
   walk.hash.update(
     `\0${st.mode} ${st.dev} ${st.ino} ${st.uid} ${st.gid} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.nlink} ${st.rdev}\n`,
   );
   if (st.ctimeNs > walk.newest) walk.newest = st.ctimeNs;
   if (walk.overlay && st.isDirectory()) {
     // Setting the opaque xattr changes the ctime too; its value is hashed as well, as it decides the tar.
-    const names = walk.xattrs.names(abs);
+    const path = systemPath(abs);
+    const names = walk.xattrs.names(path);
     for (const name of OPAQUE_XATTRS) {
       if (!names.includes(name)) continue;
-      const value = walk.xattrs.value(abs, name);
+      const value = walk.xattrs.value(path, name);
       walk.hash.update(`xattr ${name}=${value?.toString("hex") ?? "-"}\n`);
     }
   }

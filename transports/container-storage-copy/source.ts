@@ -126,6 +126,7 @@ export class StorageImageSource implements ImageSource {
       warn: this.ctx.warn,
       signal,
       mtime: this.plan.diffMtime,
+      treeListing: layer.placeholder ? this.knownLayers?.takeListing(info.digest) : undefined,
     });
     // A replay fails before its end unless it is the record's diff digest: when that is what was asked for, the engine need not hash it again.
     const digestVerified = verifies !== undefined && verifies.digest === info.digest && (info.size < 0 || verifies.size === info.size);

@@ -13,6 +13,7 @@ import { overlayLayerTar } from "./overlay-layer-diff.js";
 import { endOfArchive } from "./tar-header.js";
 import { yieldToEventLoop } from "./file-content.js";
 import { replayTarSplit } from "./tar-split-replay.js";
+import type { TreeListing } from "./tree-listing.js";
 import { vfsLayerTar } from "./vfs-layer-diff.js";
 import { XattrReader } from "./xattr-reader.js";
 
@@ -27,6 +28,8 @@ export interface LayerStreamInput {
   signal?: AbortSignal;
   /** Whole seconds to write as every entry's mtime when the layer is diffed (buildah commit --timestamp); replays keep theirs. */
   mtime?: number | undefined;
+  /** What a walk of the layer's own tree (the fingerprint's) saw just before; a vfs diff uses it instead of walking that tree again. */
+  treeListing?: TreeListing | undefined;
 }
 
 function checkInput(input: LayerStreamInput): void {
@@ -81,7 +84,7 @@ async function diff(input: LayerStreamInput, layerDir: string, warn: (msg: strin
   const archiver = new FsEntryArchiver({ layerId: layer.id, mapper, xattrs, warn, signal: input.signal, mtime: input.mtime });
   const parent = lowers[0];
   const entries = location.driver === "vfs"
-    ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap) })
+    ? vfsLayerTar({ archiver, layerDir, parentDir: lowerDirs[0], parentMapper: new IdMapper(parent?.uidmap, parent?.gidmap), listing: input.treeListing })
     : overlayLayerTar({ archiver, diffDir: layerDir, lowerDiffs: lowerDirs });
   return (async function* () {
     yield* entries;

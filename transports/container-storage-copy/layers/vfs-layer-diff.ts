@@ -2,16 +2,17 @@
 // layer is the difference between its tree and its parent's, found the way containers/storage's
 // ChangesDirs does it, then written in path order (ExportChanges). Only the list of changes is
 // kept in memory, never either tree.
-// Paths are latin1 strings here (one character per byte: any name survives, and string order is
-// byte order): they are much cheaper to read, join and compare than a Buffer per name, and an
-// ASCII path goes to the system calls as it is.
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
+// Paths are in latin1 form here (see byte-paths.ts). When the fingerprint walk has just listed the
+// container's tree, its listing stands for the new side: the tree is not listed and lstat'ed twice.
+import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
 import { mtimeSeconds } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
+import { latin1Child, latin1Names, latin1Path, systemPath, type Latin1Path } from "./byte-paths.js";
 import { encodeTarHeader, TYPE_FILE } from "./tar-header.js";
+import { entryFacts, type EntryFacts, type TreeListing } from "./tree-listing.js";
 export interface VfsDiffOptions {
   archiver: FsEntryArchiver;
   layerDir: string;
@@ -19,6 +20,8 @@ export interface VfsDiffOptions {
   parentDir: string | undefined;
   /** Ids in the parent's tree, for comparing owners in container terms. */
   parentMapper: IdMapper;
+  /** What a walk of `layerDir` (the fingerprint's) saw just before: used instead of listing it again. */
+  listing?: TreeListing | undefined;
 }
 
 interface Change {
@@ -27,55 +30,16 @@ interface Change {
   deleted: boolean;
 }
 
-/**
- * What the comparison needs of an lstat: plain numbers (one bigint for the nanosecond mtime)
- * instead of a BigIntStats (18 bigints, 4 Dates).
- */
-interface Facts {
-  mode: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: number;
-  mtimeNs: bigint;
-}
-
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-function factsOf(st: BigIntStats): Facts {
-  return { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size), mtimeNs: st.mtimeNs };
-}
-
 /** Equal seconds and equal nanoseconds, or either side without nanoseconds. */
-function sameMtime(a: Facts, b: Facts): boolean {
+function sameMtime(a: EntryFacts, b: EntryFacts): boolean {
   const ns = 1_000_000_000n;
   const as = a.mtimeNs / ns, bs = b.mtimeNs / ns;
   const an = a.mtimeNs % ns, bn = b.mtimeNs % ns;
   return as === bs && (an === bn || an === 0n || bn === 0n);
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** A latin1 path as the system calls take it: itself when ASCII (UTF-8 is the same bytes), else its bytes. */
-function fsPath(path: string, ascii: boolean): string | Buffer {
-  return ascii ? path : Buffer.from(path, "latin1");
-}
-
-/** A directory of one of the two trees: its path, and whether that path is ASCII. */
-interface Dir {
-  abs: string;
-  ascii: boolean;
-}
-
-function childDir(dir: Dir, name: string): Dir {
-  return { abs: `${dir.abs}/${name}`, ascii: dir.ascii && !NON_ASCII.test(name) };
-}
-
-/** A directory's entry names (latin1). */
-function namesOf(dir: Dir): string[] {
-  return readdirSync(fsPath(dir.abs, dir.ascii), { encoding: "latin1" });
 }
 
 /** The tick between two turns of the event loop; the walk is synchronous in between. */
@@ -92,7 +56,7 @@ class ChangeCollector {
   }
 
   /** Same owner in container terms (ids outside a mapping compared as they are). */
-  private sameOwner(o: Facts, n: Facts): boolean {
+  private sameOwner(o: EntryFacts, n: EntryFacts): boolean {
     const parent = this.opts.parentMapper, own = this.ctx.mapper;
     return (parent.tryUid(o.uid) ?? o.uid) === (own.tryUid(n.uid) ?? n.uid) && (parent.tryGid(o.gid) ?? o.gid) === (own.tryGid(n.gid) ?? n.gid);
   }
@@ -102,7 +66,7 @@ class ChangeCollector {
     return xattrs.map(([k, v]) => `${k}=${v.toString("base64")}`).join("\n");
   }
 
-  private differs(o: Facts, n: Facts, oldPath: string | Buffer, newPath: string | Buffer): boolean {
+  private differs(o: EntryFacts, n: EntryFacts, oldPath: string | Buffer, newPath: string | Buffer): boolean {
     if (o.mode !== n.mode || o.rdev !== n.rdev) return true;
     if (!this.sameOwner(o, n)) return true;
     const type = o.mode & S_IFMT;
@@ -123,27 +87,27 @@ class ChangeCollector {
    * the directory itself is already listed. A name only in the old tree is a deletion and needs
    * no lstat. The order of the walk does not matter: the changes are sorted before they are written.
    */
-  *compareDir(rel: string, newDir: Dir, oldDir: Dir | undefined, recorded: boolean): Generator<typeof TURN> {
+  *compareDir(rel: string, newDir: Latin1Path, oldDir: Latin1Path | undefined, recorded: boolean): Generator<typeof TURN> {
     const sizeAtEntry = this.changes.length;
-    const oldNames = oldDir ? new Set(namesOf(oldDir)) : undefined;
-    for (const name of namesOf(newDir)) {
+    const listing = this.opts.listing;
+    const oldNames = oldDir ? new Set(latin1Names(oldDir)) : undefined;
+    for (const name of listing?.names(rel) ?? latin1Names(newDir)) {
       yield* this.tick();
       const childRel = rel.length === 0 ? name : `${rel}/${name}`;
-      const newChild = childDir(newDir, name);
-      const newPath = fsPath(newChild.abs, newChild.ascii);
-      const newSt = lstatSync(newPath, { bigint: true, throwIfNoEntry: false });
-      if (!newSt) continue; // removed while we walked (an old name of it counts as deleted)
-      const n = factsOf(newSt);
+      const newChild = latin1Child(newDir, name);
+      const newPath = systemPath(newChild);
+      const n = this.newFacts(childRel, newPath);
+      if (!n) continue; // removed while we walked (an old name of it counts as deleted)
       const isDir = (n.mode & S_IFMT) === S_IFDIR;
-      const oldChild = oldDir && oldNames?.delete(name) ? childDir(oldDir, name) : undefined;
-      const oldPath = oldChild && fsPath(oldChild.abs, oldChild.ascii);
+      const oldChild = oldDir && oldNames?.delete(name) ? latin1Child(oldDir, name) : undefined;
+      const oldPath = oldChild && systemPath(oldChild);
       const oldSt = oldPath !== undefined ? lstatSync(oldPath, { bigint: true, throwIfNoEntry: false }) : undefined;
       if (!oldSt) {
         this.changes.push({ path: childRel, deleted: false });
         if (isDir) yield* this.compareDir(childRel, newChild, undefined, true);
         continue;
       }
-      const o = factsOf(oldSt);
+      const o = entryFacts(oldSt);
       const changed = this.differs(o, n, oldPath as string | Buffer, newPath);
       if (changed) this.changes.push({ path: childRel, deleted: false });
       // Only descend into the old tree when both sides are directories.
@@ -152,6 +116,14 @@ class ChangeCollector {
     if (oldNames) for (const name of oldNames) this.changes.push({ path: rel.length === 0 ? name : `${rel}/${name}`, deleted: true });
     // A directory with changes inside is written too (its mode and owner must be restored).
     if (this.changes.length > sizeAtEntry && !recorded && rel.length > 0) this.changes.push({ path: rel, deleted: false });
+  }
+
+  /** The new tree's entry: from the listing when it has one, else lstat'ed now; undefined when it is gone. */
+  private newFacts(rel: string, path: string | Buffer): EntryFacts | undefined {
+    const listed = this.opts.listing?.facts(rel);
+    if (listed !== undefined) return listed ?? undefined;
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    return st && entryFacts(st);
   }
 }
 
@@ -168,8 +140,8 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
   const { archiver } = opts;
   const collector = new ChangeCollector(opts);
   // The roots are never entries themselves: only their contents are compared.
-  const root = latin1Dir(opts.layerDir);
-  const walk = collector.compareDir("", root, opts.parentDir === undefined ? undefined : latin1Dir(opts.parentDir), true);
+  const root = latin1Path(opts.layerDir);
+  const walk = collector.compareDir("", root, opts.parentDir === undefined ? undefined : latin1Path(opts.parentDir), true);
   for (let step = walk.next(); !step.done; step = walk.next()) await yieldToEventLoop();
   const changes = collector.changes.sort(byPath);
 
@@ -214,14 +186,7 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
 
 const WHITEOUT_PREFIX = ".wh.";
 
-/** A root directory given as a path string, in the latin1 form used here. */
-function latin1Dir(path: string): Dir {
-  const bytes = Buffer.from(path);
-  return { abs: bytes.toString("latin1"), ascii: bytes.length === path.length && !NON_ASCII.test(path) };
-}
-
 /** `root/rel` as the system calls take it. */
-function absolute(root: Dir, rel: string): string | Buffer {
-  const abs = rel.length === 0 ? root.abs : `${root.abs}/${rel}`;
-  return root.ascii && !NON_ASCII.test(rel) ? abs : Buffer.from(abs, "latin1");
+function absolute(root: Latin1Path, rel: string): string | Buffer {
+  return rel.length === 0 ? systemPath(root) : systemPath(latin1Child(root, rel));
 }

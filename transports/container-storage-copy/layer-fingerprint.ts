@@ -114,9 +114,9 @@ interface Walk {
 async function walkDirectory(walk: Walk, abs: Latin1Path, rel: string): Promise<void> {
   // Sorted by UTF-16 code units, which for latin1 text is byte order.
   const names = latin1Names(abs).sort();
-  walk.listing?.addDirectory(rel, names);
+  const listed = walk.listing?.addDirectory(rel, names);
   walk.hash.update(`dir ${names.length}\n`);
-  for (const name of names) {
+  for (const [index, name] of names.entries()) {
     if (++walk.entries % ENTRIES_PER_TURN === 0) {
       await new Promise((resolve) => setImmediate(resolve));
       if (walk.signal?.aborted) throw new AbortedError(`fingerprint of ${Buffer.from(abs.text, "latin1").toString("utf8")}: aborted`);
@@ -125,7 +125,7 @@ async function walkDirectory(walk: Walk, abs: Latin1Path, rel: string): Promise<
     const childRel = rel.length === 0 ? name : `${rel}/${name}`;
     // A name that vanished between readdir and lstat is a change in progress: it still counts (as absent).
     const st = lstatSync(systemPath(childAbs), { bigint: true, throwIfNoEntry: false });
-    walk.listing?.addEntry(childRel, st ? entryFacts(st) : null);
+    if (listed) walk.listing?.setEntry(listed, index, st ? entryFacts(st) : null);
     if (!st) {
       walk.hash.update(childRel, "latin1");
       walk.hash.update("\0vanished\n");

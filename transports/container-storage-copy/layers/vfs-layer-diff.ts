@@ -90,13 +90,16 @@ class ChangeCollector {
   *compareDir(rel: string, newDir: Latin1Path, oldDir: Latin1Path | undefined, recorded: boolean): Generator<typeof TURN> {
     const sizeAtEntry = this.changes.length;
     const listing = this.opts.listing;
+    const listed = listing?.directory(rel);
+    const names = listed?.names ?? latin1Names(newDir);
     const oldNames = oldDir ? new Set(latin1Names(oldDir)) : undefined;
-    for (const name of listing?.names(rel) ?? latin1Names(newDir)) {
+    for (let index = 0; index < names.length; index++) {
       yield* this.tick();
+      const name = names[index] as string;
       const childRel = rel.length === 0 ? name : `${rel}/${name}`;
       const newChild = latin1Child(newDir, name);
       const newPath = systemPath(newChild);
-      const n = this.newFacts(childRel, newPath);
+      const n = listing && listed ? listing.facts(listed, index) : lstatFacts(newPath);
       if (!n) continue; // removed while we walked (an old name of it counts as deleted)
       const isDir = (n.mode & S_IFMT) === S_IFDIR;
       const oldChild = oldDir && oldNames?.delete(name) ? latin1Child(oldDir, name) : undefined;
@@ -117,14 +120,12 @@ class ChangeCollector {
     // A directory with changes inside is written too (its mode and owner must be restored).
     if (this.changes.length > sizeAtEntry && !recorded && rel.length > 0) this.changes.push({ path: rel, deleted: false });
   }
+}
 
-  /** The new tree's entry: from the listing when it has one, else lstat'ed now; undefined when it is gone. */
-  private newFacts(rel: string, path: string | Buffer): EntryFacts | undefined {
-    const listed = this.opts.listing?.facts(rel);
-    if (listed !== undefined) return listed ?? undefined;
-    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    return st && entryFacts(st);
-  }
+/** The entry's facts, lstat'ed now; null when it is gone. */
+function lstatFacts(path: string | Buffer): EntryFacts | null {
+  const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return st ? entryFacts(st) : null;
 }
 
 function readlinkBytes(path: string | Buffer): Buffer {

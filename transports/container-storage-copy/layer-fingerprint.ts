@@ -94,10 +94,11 @@ export async function fingerprintLayer(input: FingerprintInput, listing?: TreeLi
   hash.update("\n");
   // Paths in latin1 form (see byte-paths.ts): hashed as latin1, they are the names' bytes.
   const root = latin1Path(layerDirUnder(input.layerStoreRoot, location.driver, layer.id));
-  const walk = { entries: 0, newest: 0n, hash, overlay: location.driver === "overlay", xattrs, signal: input.signal, listing };
+  const walk: Walk = { entries: 0, newest: 0n, hash, pending: [], overlay: location.driver === "overlay", xattrs, signal: input.signal, listing };
   const rootStat = lstatSync(systemPath(root), { bigint: true });
   addEntry(walk, root, "", rootStat);
   if (rootStat.isDirectory()) await walkDirectory(walk, root, "");
+  flush(walk);
   return { key: `sha256:${hash.digest("hex")}`, walkStartNs, newestChangeNs: walk.newest, entries: walk.entries };
 }
 
@@ -105,17 +106,31 @@ interface Walk {
   entries: number;
   newest: bigint;
   hash: Hash;
+  /** Text for the hash, fed in one update per PENDING_PARTS parts (an update per entry cost more than its bytes). */
+  pending: string[];
   overlay: boolean;
   xattrs: XattrReader;
   signal: AbortSignal | undefined;
   listing: TreeListing | undefined;
 }
 
+const PENDING_PARTS = 1024;
+
+/** Hashes `text` after everything fed before; latin1: one byte per character (names in latin1 form, the rest ASCII). */
+function feed(walk: Walk, text: string): void {
+  if (walk.pending.push(text) >= PENDING_PARTS) flush(walk);
+}
+
+function flush(walk: Walk): void {
+  walk.hash.update(walk.pending.join(""), "latin1");
+  walk.pending = [];
+}
+
 async function walkDirectory(walk: Walk, abs: Latin1Path, rel: string): Promise<void> {
   // Sorted by UTF-16 code units, which for latin1 text is byte order.
   const names = latin1Names(abs).sort();
   const listed = walk.listing?.addDirectory(rel, names);
-  walk.hash.update(`dir ${names.length}\n`);
+  feed(walk, `dir ${names.length}\n`);
   for (const [index, name] of names.entries()) {
     if (++walk.entries % ENTRIES_PER_TURN === 0) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -127,20 +142,21 @@ async function walkDirectory(walk: Walk, abs: Latin1Path, rel: string): Promise<
     const st = lstatSync(systemPath(childAbs), { bigint: true, throwIfNoEntry: false });
     if (listed) walk.listing?.setEntry(listed, index, st ? entryFacts(st) : null);
     if (!st) {
-      walk.hash.update(childRel, "latin1");
-      walk.hash.update("\0vanished\n");
+      feed(walk, childRel);
+      feed(walk, "\0vanished\n");
       walk.newest = BigInt(Date.now()) * 1_000_000n; // never settled
       continue;
     }
     addEntry(walk, childAbs, childRel, st);
     if (st.isDirectory()) await walkDirectory(walk, childAbs, childRel);
   }
-  walk.hash.update("end\n");
+  feed(walk, "end\n");
 }
 
 function addEntry(walk: Walk, abs: Latin1Path, rel: string, st: BigIntStats): void {
-  walk.hash.update(rel, "latin1");
-  walk.hash.update(
+  feed(walk, rel);
+  feed(
+    walk,
     `\0${st.mode} ${st.dev} ${st.ino} ${st.uid} ${st.gid} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.nlink} ${st.rdev}\n`,
   );
   if (st.ctimeNs > walk.newest) walk.newest = st.ctimeNs;
@@ -151,7 +167,7 @@ function addEntry(walk: Walk, abs: Latin1Path, rel: string, st: BigIntStats): vo
     for (const name of OPAQUE_XATTRS) {
       if (!names.includes(name)) continue;
       const value = walk.xattrs.value(path, name);
-      walk.hash.update(`xattr ${name}=${value?.toString("hex") ?? "-"}\n`);
+      feed(walk, `xattr ${name}=${value?.toString("hex") ?? "-"}\n`);
     }
   }
 }

@@ -77,6 +77,7 @@ export class XattrReader {
   /** The exported xattrs of a non-symlink, sorted by name, among `names` (from names()). */
   exported(path: Buffer | string, names: readonly string[]): Array<[string, Buffer]> {
     const out: Array<[string, Buffer]> = [];
+    if (names.length === 0) return out; // nearly every file
     for (const name of names.filter(isExportedXattr).sort(compareNames)) {
       const v = this.value(path, name);
       if (v !== undefined) out.push([name, v]);

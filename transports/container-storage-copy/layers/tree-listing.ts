@@ -67,6 +67,13 @@ export class TreeListing {
     this.rows[at + 6] = Number(facts.mtimeNs % NS);
   }
 
+  /** Drops everything (the diff is done with it): a listing is used once, and its memory is not kept for the rest of the copy. */
+  release(): void {
+    this.dirs.clear();
+    this.rows = new Float64Array(0);
+    this.used = 0;
+  }
+
   /** Directory `rel`, when the walk listed it. */
   directory(rel: string): ListedDirectory | undefined {
     return this.dirs.get(rel);

@@ -143,7 +143,11 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
   // The roots are never entries themselves: only their contents are compared.
   const root = latin1Path(opts.layerDir);
   const walk = collector.compareDir("", root, opts.parentDir === undefined ? undefined : latin1Path(opts.parentDir), true);
-  for (let step = walk.next(); !step.done; step = walk.next()) await yieldToEventLoop();
+  try {
+    for (let step = walk.next(); !step.done; step = walk.next()) await yieldToEventLoop();
+  } finally {
+    opts.listing?.release();
+  }
   const changes = collector.changes.sort(byPath);
 
   let emitted = 0;

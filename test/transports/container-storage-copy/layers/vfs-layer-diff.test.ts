@@ -44,6 +44,10 @@ rwLayerDiffSuite(
       assert.ok(listing.directory("etc")?.names.includes("mod.txt"), "the walk listed the container's tree");
       const fromListing = await tarBytes(await openLayerStream({ ...input, treeListing: listing }));
       assert.equal(sha256(fromListing), sha256(await readFile(ctx().tarPath)));
+      assert.equal(listing.directory(""), undefined, "the diff released the listing once it was done with it");
+      // A second diff from the same (now released) input walks the tree itself, and gives the same bytes.
+      const again = await tarBytes(await openLayerStream({ ...input, treeListing: listing }));
+      assert.equal(sha256(again), sha256(fromListing));
     });
 
     it("takes the new tree from the listing, not from the disk, when given one", async () => {

@@ -33,12 +33,20 @@ export async function copyImage(src: ImageReference, dest: ImageReference, optio
   let succeeded = false;
   try {
     const signal = options.signal ? { signal: options.signal } : {};
-    destination = await dest.newImageDestination({ ...signal, ...options.destCtx });
-    source = await src.newImageSource({ ...signal, ...options.sourceCtx });
+    // Both ends open at once: a registry's round trips (pings, manifest) overlap the destination's
+    // files and module loading. Whichever opened is closed below; the destination's error comes first.
+    const [opened, read] = await Promise.allSettled([
+      dest.newImageDestination({ ...signal, ...options.destCtx }),
+      src.newImageSource({ ...signal, ...options.sourceCtx }),
+    ]);
+    if (read.status === "fulfilled") source = read.value;
+    if (opened.status === "rejected") throw opened.reason;
+    destination = opened.value;
+    if (read.status === "rejected") throw read.reason;
     const forDest = optionsForDestination(resolved, destination, destName, warn);
     const location = forDest.blobInfoCache ? destination.blobCacheLocation?.() : undefined;
     const cache = location === undefined ? undefined : { cache: await BlobInfoCache.open(options.destCtx?.env ?? process.env, warn), location };
-    const run: CopyRun = { source, dest: destination, srcName, destName, options: forDest, signal: controller.signal, progress, warn, cache };
+    const run: CopyRun = { source: read.value, dest: destination, srcName, destName, options: forDest, signal: controller.signal, progress, warn, cache };
     const written = await copyTopLevel(run);
     controller.signal.throwIfAborted();
     await destination.commit();

@@ -1,7 +1,6 @@
 // Copying one layer: reuse, or stream source -> verify -> (de)compress -> hash -> destination,
 // computing its DiffID on the way.
 import { addAbortSignal, type Readable, type Transform } from "node:stream";
-import { createCompressor, createDecompressor } from "../compression/codec-streams.js";
 import { detectCompression, type DetectedCompression } from "../compression/detect-compression.js";
 import { describeLayerMediaType } from "../compression/layer-media-types.js";
 import { DigestingStream, VerifyingStream, hashFile } from "../digest.js";
@@ -352,6 +351,17 @@ async function addOperation(
     run.warn(`${what}: its DiffID is not verified: ${(err as Error).message}`);
     return { written, diffIdOf: () => undefined };
   }
+}
+
+/** The codecs, loaded by the first layer that is (de)compressed: a copy that keeps its layers as they are never loads them. */
+type Codecs = typeof import("../compression/codec-streams.js");
+
+async function createCompressor(...args: Parameters<Codecs["createCompressor"]>): Promise<Transform> {
+  return (await import("../compression/codec-streams.js")).createCompressor(...args);
+}
+
+async function createDecompressor(...args: Parameters<Codecs["createDecompressor"]>): Promise<Transform> {
+  return (await import("../compression/codec-streams.js")).createDecompressor(...args);
 }
 
 /** Our own errors pass; zlib's become CorruptInputError, other stream failures IOError, naming the layer. */

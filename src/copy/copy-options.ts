@@ -1,6 +1,4 @@
 // The options of copyImage, and checking them before anything is opened or written.
-import { checkCompressionLevel, parseCompressionAlgorithm } from "../compression/codec-streams.js";
-import { loadZstd } from "../compression/zstd-addon.js";
 import { UsageError } from "../errors.js";
 import type { ManifestFormat } from "../manifest/manifest-types.js";
 import type { CompressionAlgorithm, Digest, ProgressEvent, SystemContext } from "../types.js";
@@ -74,9 +72,14 @@ export async function resolveCopyOptions(options: CopyOptions): Promise<Resolved
   if (options.format !== undefined && format === undefined) {
     throw new UsageError(`--format ${JSON.stringify(options.format)} is not valid (oci or v2s2)`);
   }
-  const algorithm = options.compressionFormat === undefined ? "gzip" : parseCompressionAlgorithm(options.compressionFormat);
-  if (options.compressionLevel !== undefined) checkCompressionLevel(algorithm, options.compressionLevel);
-  if (algorithm === "zstd") await loadZstd();
+  let algorithm: CompressionAlgorithm = "gzip";
+  if (options.compressionFormat !== undefined || options.compressionLevel !== undefined) {
+    // The codecs load only when a copy names one (a pull or a plain copy compresses nothing).
+    const { checkCompressionLevel, parseCompressionAlgorithm } = await import("../compression/codec-streams.js");
+    if (options.compressionFormat !== undefined) algorithm = parseCompressionAlgorithm(options.compressionFormat);
+    if (options.compressionLevel !== undefined) checkCompressionLevel(algorithm, options.compressionLevel);
+    if (algorithm === "zstd") await (await import("../compression/zstd-addon.js")).loadZstd();
+  }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`concurrency ${concurrency} is not valid (a whole number of at least 1)`);

@@ -42,21 +42,37 @@ export async function copySingleImage(
     throw new UnsupportedError(`${run.srcName}: its layer digests are only known once copied, so its manifest changes, but ${cannotModify}`);
   }
   const configWhat = `config ${m.config.digest} of ${run.srcName}`;
-  const configBytes = await readConfigBlob(run, m.config, configWhat);
-  const config = isImageConfigType(m.config.mediaType) ? parseImageConfig(configBytes, configWhat) : undefined;
-  if (config && config.diffIds.length !== infos.length) {
-    throw new CorruptInputError(`${configWhat}: rootfs.diff_ids has ${config.diffIds.length} entries but the manifest has ${infos.length} layers`);
-  }
+  const wantDiffId = isImageConfigType(m.config.mediaType);
+  const readConfig = async (): Promise<{ bytes: Buffer; config: ImageConfig | undefined }> => {
+    const bytes = await readConfigBlob(run, m.config, configWhat);
+    const config = wantDiffId ? parseImageConfig(bytes, configWhat) : undefined;
+    if (config && config.diffIds.length !== infos.length) {
+      throw new CorruptInputError(`${configWhat}: rootfs.diff_ids has ${config.diffIds.length} entries but the manifest has ${infos.length} layers`);
+    }
+    return { bytes, config };
+  };
+  const limit = run.dest.hasThreadSafePutBlob() ? run.options.concurrency : 1;
+  // When layers go concurrently anyway (the source serves several reads at once), the config is read
+  // alongside them: the first layer bytes no longer wait for its round trip. Its failure stops them
+  // and is the error reported. One at a time, the config is read first, as before.
+  const configFailed = new AbortController();
+  const configRead = limit > 1 ? readConfig() : Promise.resolve(await readConfig());
+  configRead.catch((err: unknown) => configFailed.abort(err));
   const choice: CompressionChoice = {
     wish: run.options.userWish ?? (cannotModify ? "preserve" : run.dest.desiredLayerCompression()),
     algorithm: run.options.algorithm,
     explicitAlgorithm: run.options.explicitAlgorithm,
   };
-  const outType = pickOutputType(candidates, image, infos, choice, cannotModify, what);
+  let outType: string;
+  try {
+    outType = pickOutputType(candidates, image, infos, choice, cannotModify, what);
+  } catch (err) {
+    await configRead; // a bad config is the first thing wrong
+    throw err;
+  }
   const outFormat = formatOfManifestType(outType) as ManifestFormat;
 
-  const limit = run.dest.hasThreadSafePutBlob() ? run.options.concurrency : 1;
-  const copied = await mapLimited(
+  const copying = mapLimited(
     infos,
     limit,
     (info, i, signal) =>
@@ -67,10 +83,15 @@ export async function copySingleImage(
         outFormat,
         choice,
         cannotModify,
-        wantDiffId: config !== undefined,
+        wantDiffId,
       }, signal),
-    run.signal,
+    AbortSignal.any([run.signal, configFailed.signal]),
   );
+  const [layersDone, configDone] = await Promise.allSettled([copying, configRead]);
+  if (configDone.status === "rejected") throw configDone.reason;
+  if (layersDone.status === "rejected") throw layersDone.reason;
+  const copied = layersDone.value;
+  const { bytes: configBytes, config } = configDone.value;
 
   const diffIds = config ? checkDiffIds(run, config, infos, copied) : [];
   if (placeholders) await reportMadePlaceholders(run, infos, copied);

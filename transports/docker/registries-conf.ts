@@ -140,6 +140,9 @@ async function loadRegistriesConfig(ctx: SystemContext): Promise<ConfFileContent
   return { entries: [...byPrefix.values()], ...(helpers !== undefined ? { credentialHelpers: helpers } : {}) };
 }
 
+/** Files parsed by this process, with the text they had: a copy reads the configuration twice (endpoints, credential helpers). */
+const parsedFiles = new Map<string, { text: string; content: ConfFileContent }>();
+
 /** Parses one file; a TOML error names the file and line, a bad value the file, the line and the key. */
 export async function readConfFile(file: string): Promise<ConfFileContent> {
   let text: string;
@@ -148,6 +151,14 @@ export async function readConfFile(file: string): Promise<ConfFileContent> {
   } catch (err) {
     throw describeFsError(err, file);
   }
+  const parsed = parsedFiles.get(file);
+  if (parsed?.text === text) return parsed.content;
+  const content = await parseConfText(file, text);
+  parsedFiles.set(file, { text, content });
+  return content;
+}
+
+async function parseConfText(file: string, text: string): Promise<ConfFileContent> {
   // The TOML parser loads only when there is a file to parse (none on many machines).
   const { parse: parseToml, TomlError } = await import("smol-toml");
   let doc: Record<string, unknown>;

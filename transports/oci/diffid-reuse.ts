@@ -3,7 +3,6 @@
 // rootfs.diff_ids[i] and its manifest's layers[i] describe one layer); a blob-info cache candidate
 // is a hint, verified by decompressing it before it is used.
 import { stat } from "node:fs/promises";
-import { uncompressedDigestOfFile } from "../../src/compression/file-digest.js";
 import { compressionOfMediaType } from "../../src/compression/layer-media-types.js";
 import { isDigest } from "../../src/digest.js";
 import type { BlobInfo, CompressionAlgorithm, Digest } from "../../src/types.js";
@@ -72,6 +71,8 @@ export async function findCompressedBlob(
   }
   for (const c of candidates) {
     if (!isDigest(c.digest) || c.compression !== algorithm || !(await hasBlob(layoutPath, c.digest, c.size, what))) continue;
+    // The codecs load only when a candidate must be checked (a copy that compresses nothing never gets here).
+    const { uncompressedDigestOfFile } = await import("../../src/compression/file-digest.js");
     if ((await uncompressedDigestOfFile(blobPath(layoutPath, c.digest, what), algorithm)) === diffId) {
       return { digest: c.digest, size: c.size, compression: algorithm, uncompressedDigest: diffId };
     }

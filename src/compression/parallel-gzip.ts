@@ -60,8 +60,11 @@ function deflateBlock(data: Buffer, options: ZlibOptions): Promise<Buffer> {
 }
 
 export class ParallelGzip extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The pooled block being filled (see _transform), and how much of it is. */
+  private filling: Buffer | undefined;
+  private filled = 0;
+  /** Full blocks waiting for a deflate slot, in input order. */
+  private readonly full: Buffer[] = [];
   private dictionary: Buffer | undefined;
   private crc = 0;
   private length = 0;
@@ -76,16 +79,32 @@ export class ParallelGzip extends Transform {
     super();
   }
 
+  /**
+   * The chunk is copied into pooled blocks at once, not held until a deflate slot is free: while the
+   * slots are busy (deflate is the slow stage) a held chunk would live through several young-generation
+   * collections and be promoted, and then only a full collection frees its external memory.
+   */
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    for (let at = 0; at < chunk.length; ) {
+      const block = (this.filling ??= blockBuffer());
+      const n = chunk.copy(block, this.filled, at);
+      at += n;
+      this.filled += n;
+      if (this.filled === BLOCK) {
+        this.full.push(block);
+        this.filling = undefined;
+        this.filled = 0;
+      }
+    }
     this.drainFullBlocks().then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
     (acquireSlot() ?? Promise.resolve())
       .then(() => {
-        this.startBlock(this.takePending(this.pendingBytes), true);
+        const last = this.filling?.subarray(0, this.filled) ?? Buffer.alloc(0);
+        this.filling = undefined;
+        this.startBlock(last, true);
         return this.pushAll();
       })
       .then(() => {
@@ -98,33 +117,12 @@ export class ParallelGzip extends Transform {
   }
 
   private async drainFullBlocks(): Promise<void> {
-    while (this.pendingBytes >= BLOCK) {
+    while (this.full.length > 0) {
       await acquireSlot();
-      this.startBlock(this.takePending(BLOCK), false);
+      this.startBlock(this.full.shift()!, false);
       // Backpressure: at most maxInFlight blocks are held at once.
       while (this.inFlight.length >= this.maxInFlight) this.pushOutput(await this.inFlight.shift()!);
     }
-  }
-
-  /** The first `n` pending bytes: a full block is copied into a pooled buffer (see recycleBlock). */
-  private takePending(n: number): Buffer {
-    if (n !== BLOCK) {
-      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = n < all.length ? [all.subarray(n)] : [];
-      this.pendingBytes = all.length - n;
-      return all.subarray(0, n);
-    }
-    const block = blockBuffer();
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.pending.shift()!;
-      const take = Math.min(chunk.length, n - filled);
-      chunk.copy(block, filled, 0, take);
-      filled += take;
-      if (take < chunk.length) this.pending.unshift(chunk.subarray(take));
-    }
-    this.pendingBytes -= n;
-    return block;
   }
 
   private startBlock(block: Buffer, last: boolean): void {

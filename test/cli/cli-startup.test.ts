@@ -87,6 +87,29 @@ describe("the bin's semi-space cap", () => {
   });
 });
 
+describe("the bin's old-generation start", () => {
+  const PROBE = new URL("./old-space-probe.mjs", import.meta.url).href;
+  const FLAGS = shebangNodeFlags();
+  /** Full collections it took to fill the heap to 24 MiB, after the command ran with `nodeFlags`. */
+  async function fullCollections(nodeFlags: string[]): Promise<number> {
+    const probe = join(work.path, `probe-${++runs}.txt`);
+    const r = await imgcopy(["transports"], { env: cleanEnv(work.path, { IMGCOPY_PROBE_FILE: probe }), preload: [PROBE], nodeFlags });
+    assert.equal(r.code, 0, r.stderr);
+    return Number(await readFile(probe, "utf8"));
+  }
+
+  it("the shebang sets --initial-old-space-size", () => {
+    assert.ok(FLAGS.some((f) => f.startsWith("--initial-old-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);
+  });
+
+  it("still holds after main.ts puts the flag's default back: no full collection below its size", async () => {
+    assert.equal(await fullCollections(FLAGS), 0, `with ${FLAGS.join(" ")}`);
+    // The probe can tell: without the flag V8's own smaller start makes it collect.
+    const without = FLAGS.filter((f) => !f.startsWith("--initial-old-space-size="));
+    assert.ok((await fullCollections(without)) > 0, `no full collection with ${without.join(" ")}`);
+  });
+});
+
 /** The node flags of src/cli/main.ts's shebang (#!/usr/bin/env -S node FLAGS). */
 function shebangNodeFlags(): string[] {
   const line = readFileSync(new URL("../../src/cli/main.ts", import.meta.url), "utf8").split("\n", 1)[0]!;

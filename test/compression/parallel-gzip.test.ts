@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { gunzipSync } from "node:zlib";
 import { ParallelGzip } from "../../src/compression/parallel-gzip.js";
 import { run, tempDir } from "../helpers/tools.js";
@@ -55,5 +57,26 @@ describe("ParallelGzip", () => {
     const serial = gzipSync(input, { level: 6 }).length;
     const parallel = (await compress(input, 6)).length;
     assert.ok(parallel < serial * 1.01, `parallel ${parallel} bytes vs serial ${serial}`);
+  });
+
+  it("keeps no reference to a chunk once it is written (its bytes are copied into a pooled block)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const gzip = new ParallelGzip(4);
+    const output: Buffer[] = [];
+    gzip.on("data", (c: Buffer) => output.push(c));
+    // Less than a block: nothing is deflated yet, so the input waits inside the stream.
+    const written = (): WeakRef<Buffer> => {
+      const chunk = sample(300_000);
+      gzip.write(chunk);
+      return new WeakRef(chunk);
+    };
+    const ref = written();
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets live through the job that made them
+    gc();
+    assert.equal(ref.deref(), undefined, "the written chunk is still reachable from the stream");
+    gzip.end();
+    await new Promise((resolve) => gzip.on("end", resolve));
+    assert.deepEqual(gunzipSync(Buffer.concat(output)), sample(300_000));
   });
 });

@@ -35,9 +35,10 @@ export async function copyImage(src: ImageReference, dest: ImageReference, optio
     const signal = options.signal ? { signal: options.signal } : {};
     // Both ends open at once: a registry's round trips (pings, manifest) overlap the destination's
     // files and module loading. Whichever opened is closed below; the destination's error comes first.
+    // (Each call inside an async function: a plugin that throws instead of rejecting still lets the other end be closed.)
     const [opened, read] = await Promise.allSettled([
-      dest.newImageDestination({ ...signal, ...options.destCtx }),
-      src.newImageSource({ ...signal, ...options.sourceCtx }),
+      (async () => dest.newImageDestination({ ...signal, ...options.destCtx }))(),
+      (async () => src.newImageSource({ ...signal, ...options.sourceCtx }))(),
     ]);
     if (read.status === "fulfilled") source = read.value;
     if (opened.status === "rejected") throw opened.reason;

@@ -5,6 +5,7 @@ import { sha256 } from "../../src/digest.js";
 import { CorruptInputError, DigestMismatchError, IOError } from "../../src/errors.js";
 import { MemoryImage, MemoryReference, type DestinationBehaviour, type SourceBehaviour } from "./memory-transport.js";
 import { addImage, tarOf } from "./test-images.js";
+import type { ImageDestination, ImageSource } from "../../src/types.js";
 
 async function setup(source: SourceBehaviour = {}, dest: DestinationBehaviour = {}, diffIds?: string[]) {
   const image = new MemoryImage();
@@ -130,6 +131,25 @@ describe("copyImage failures", () => {
     });
     await assert.rejects(copyImage(src, dest), /mem:dest: disk full/);
     assertClosedWithoutCommit(src, dest);
+  });
+
+  it("a source that cannot be opened, even one that throws instead of rejecting: the destination opened alongside is closed without commit", async () => {
+    const { src, dest } = await setup();
+    src.newImageSource = (): Promise<ImageSource> => {
+      throw new IOError("mem:src: cannot open");
+    };
+    await assert.rejects(copyImage(src, dest), /mem:src: cannot open/);
+    assert.equal(dest.log.committed, false, "not committed");
+    assert.equal(dest.log.closed, 1, "destination closed once");
+  });
+
+  it("a destination that cannot be opened: its error is the one reported, and the source opened alongside is closed", async () => {
+    const { src, dest } = await setup();
+    dest.newImageDestination = (): Promise<ImageDestination> => {
+      throw new IOError("mem:dest: cannot open");
+    };
+    await assert.rejects(copyImage(src, dest), /mem:dest: cannot open/);
+    assert.equal(src.sourceClosed, 1, "source closed once");
   });
 
   it("a malformed source manifest fails naming the field", async () => {

@@ -1,9 +1,10 @@
 // A vfs layer without tar-split (a container's read-write layer): vfs keeps whole trees, so the
 // layer is the difference between its tree and its parent's, found the way containers/storage's
 // ChangesDirs does it, then written in path order (ExportChanges). Only the list of changes is
-// kept in memory, never either tree.
-// Paths are in latin1 form here (see byte-paths.ts). When the fingerprint walk has just listed the
-// container's tree, its listing stands for the new side: the tree is not listed and lstat'ed twice.
+// kept in memory, never the parent's tree; when the fingerprint walk has just listed the
+// container's tree, its compact listing stands for the new side (the tree is not listed and
+// lstat'ed twice) and is released once the comparison is done.
+// Paths are in latin1 form here (see byte-paths.ts).
 import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";

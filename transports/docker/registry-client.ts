@@ -11,7 +11,6 @@ import { RegistryAuthenticator, type TokenRequester } from "./auth/registry-auth
 import { errorForStatus, explainNetworkError, isRetryable, RETRYABLE_STATUSES } from "./registry-errors.js";
 import { backoffMs, retryPolicyFrom, sleep, THROTTLE_ATTEMPTS, throttleDelayMs, type RetryPolicy } from "./retry-policy.js";
 import { registryTls, type RegistryTls } from "./tls/tls-config.js";
-import { compileHttpParserOnBaseline } from "./http-parser-baseline.js";
 
 // Only the two pieces of undici used here, not its index: that one also loads fetch, WebSocket,
 // EventSource, caches and mocks, ~65 ms and ~9 MiB of every docker:// run's start-up (measured).
@@ -103,7 +102,6 @@ export class RegistryClient {
 
   /** Makes the Agent, pings /v2/ (https, then http when allowed) and hands its challenge to the authenticator. */
   static async connect(opts: ConnectOptions, ctx: SystemContext): Promise<RegistryClient> {
-    compileHttpParserOnBaseline();
     const tls = await registryTls(opts.endpoint, ctx, opts.insecure);
     const stall = ctx.dockerStallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const agent = new Agent({

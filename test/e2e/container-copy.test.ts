@@ -3,8 +3,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, readFile, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   buildBaseImage,
   buildChangedContainer,
@@ -17,7 +17,7 @@ import {
   type StorageDriver,
   type WorkingContainer,
 } from "../helpers/buildah-store.js";
-import { compareTrees, formatDifferences, unpackWithUmoci } from "../helpers/tree-compare.js";
+import { compareTrees, copyTreeExactly, formatDifferences, unpackWithUmoci } from "../helpers/tree-compare.js";
 import { readOciImage, recomputedDiffIds, type ImageConfig } from "../helpers/oci-layout-read.js";
 import { tempDir } from "../helpers/tools.js";
 import { imgcopy, stderrLines, type CliResult } from "../cli/run-imgcopy.js";
@@ -127,7 +127,8 @@ describe("container-copy errors: one clear stderr line, non-zero exit, destinati
     existing = join(work.path, "existing-oci");
     existingCopy = join(work.path, "saved", "existing-oci");
     await skopeoCopy(store.containersStorageRef(base.name), `oci:${existing}:old`);
-    await cp(existing, existingCopy, { recursive: true, preserveTimestamps: true });
+    await mkdir(dirname(existingCopy), { recursive: true });
+    await copyTreeExactly(existing, existingCopy);
   });
   after(async () => {
     await store?.cleanup();

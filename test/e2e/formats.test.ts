@@ -15,7 +15,7 @@ import {
   skopeoInspect,
   type Store,
 } from "../helpers/buildah-store.js";
-import { compareTrees, formatDifferences, unpackWithUmoci } from "../helpers/tree-compare.js";
+import { compareTrees, copyTreeExactly, formatDifferences, unpackWithUmoci } from "../helpers/tree-compare.js";
 import type { ImageConfig, OciImage } from "../helpers/oci-layout-read.js";
 import { tempDir } from "../helpers/tools.js";
 import { imgcopy, stderrLines } from "../cli/run-imgcopy.js";
@@ -142,7 +142,8 @@ describe("copies between oci, dir and docker-archive in both manifest formats", 
           const src = from === "oci" ? `oci:${corrupt.oci}:base` : `dir:${corrupt.dir}`;
           const outDir = join(work.path, "corrupt", "out", `${from}-${to}`);
           const existingFolder = join(outDir, "existing");
-          await cp(saved[to], existingFolder, { recursive: true, preserveTimestamps: true });
+          await mkdir(outDir, { recursive: true });
+          await copyTreeExactly(saved[to], existingFolder);
           const fresh = join(outDir, to === "docker-archive" ? "fresh.tar" : "fresh");
           for (const path of [fresh, existingTarget(to, existingFolder)]) {
             const before = await readdir(outDir);

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, lstat, readFile, readlink, readdir, writeFile, chmod } from "node:fs/promises";
+import { lstat, mkdir, readFile, readlink, readdir, writeFile, chmod, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { getAttribute } from "fs-xattr";
 import {
@@ -23,7 +23,7 @@ import {
   type StorageDriver,
   type WorkingContainer,
 } from "./buildah-store.js";
-import { compareTrees, formatDifferences, unpackWithUmoci } from "./tree-compare.js";
+import { compareTrees, copyTreeExactly, formatDifferences, unpackWithUmoci } from "./tree-compare.js";
 import { tempDir } from "./tools.js";
 
 interface OciConfig {
@@ -186,8 +186,8 @@ describe("compareTrees", () => {
     try {
       const a = join(t.path, "a");
       const b = join(t.path, "b");
-      await cp(join(import.meta.dirname, "."), a, { recursive: true, preserveTimestamps: true });
-      await cp(a, b, { recursive: true, preserveTimestamps: true });
+      await copyTreeExactly(join(import.meta.dirname, "."), a);
+      await copyTreeExactly(a, b);
       assert.deepEqual(await compareTrees(a, b), []);
       await writeFile(join(b, "tools.ts"), "changed");
       await chmod(join(b, "tree-compare.ts"), 0o4755);
@@ -198,6 +198,25 @@ describe("compareTrees", () => {
       assert.ok(kinds.includes("tools.ts mtime"), kinds.join("; "));
       assert.ok(kinds.includes("tree-compare.ts mode"), kinds.join("; "));
       assert.ok(kinds.includes("extra only-in-b"), kinds.join("; "));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe("copyTreeExactly", () => {
+  it("keeps an mtime just before a whole second in that second (Node's fs.cp rounds it into the next one)", async () => {
+    const t = await tempDir();
+    try {
+      const a = join(t.path, "a");
+      const b = join(t.path, "b");
+      await mkdir(a);
+      await writeFile(join(a, "blob"), "x");
+      await utimes(join(a, "blob"), 1_700_000_000.9996, 1_700_000_000.9996);
+      await copyTreeExactly(a, b);
+      assert.deepEqual(await compareTrees(a, b, { ignoreDirMtime: true }), []);
+      const nsOf = async (p: string): Promise<bigint> => (await lstat(p, { bigint: true })).mtimeNs;
+      assert.equal(await nsOf(join(b, "blob")), await nsOf(join(a, "blob")));
     } finally {
       await t.cleanup();
     }

@@ -173,6 +173,15 @@ export function formatDifferences(diffs: TreeDifference[], max = 40): string {
   return lines.join("\n");
 }
 
+/**
+ * Copies a tree keeping every timestamp to the nanosecond (`cp -a`), as a saved "before" to compare
+ * with. Node's `fs.cp` with `preserveTimestamps` goes through a Date rounded to the millisecond, so
+ * a file written at x.9996 s comes out at x+1 s and compareTrees sees a changed mtime.
+ */
+export async function copyTreeExactly(from: string, to: string): Promise<void> {
+  await run("cp", ["-a", "--", from, to]);
+}
+
 /** `umoci unpack --image OCIDIR:REF DEST` (DEST must not exist); resolves with DEST/rootfs. */
 export async function unpackWithUmoci(ociDir: string, ref: string, dest: string): Promise<string> {
   await run("umoci", ["unpack", "--image", `${ociDir}:${ref}`, dest]);

@@ -63,16 +63,19 @@ describe("start-up of a read", () => {
   });
 });
 
+/** Runs `imgcopy transports` with `nodeFlags` and the probe module preloaded; the number the probe wrote. */
+async function probeAfterCommand(probeModule: string, nodeFlags: string[]): Promise<number> {
+  const probe = join(work.path, `probe-${++runs}.txt`);
+  const r = await imgcopy(["transports"], { env: cleanEnv(work.path, { IMGCOPY_PROBE_FILE: probe }), preload: [probeModule], nodeFlags });
+  assert.equal(r.code, 0, r.stderr);
+  return Number(await readFile(probe, "utf8"));
+}
+
 describe("the bin's semi-space cap", () => {
   const PROBE = new URL("./semi-space-probe.mjs", import.meta.url).href;
   const FLAGS = shebangNodeFlags();
   /** New space's size (bytes) after the command ran and the probe churned the young generation. */
-  async function youngGeneration(nodeFlags: string[]): Promise<number> {
-    const probe = join(work.path, `probe-${++runs}.txt`);
-    const r = await imgcopy(["transports"], { env: cleanEnv(work.path, { IMGCOPY_PROBE_FILE: probe }), preload: [PROBE], nodeFlags });
-    assert.equal(r.code, 0, r.stderr);
-    return Number(await readFile(probe, "utf8"));
-  }
+  const youngGeneration = (nodeFlags: string[]): Promise<number> => probeAfterCommand(PROBE, nodeFlags);
 
   it("the shebang sets --max-semi-space-size", () => {
     assert.ok(FLAGS.some((f) => f.startsWith("--max-semi-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);
@@ -91,12 +94,7 @@ describe("the bin's old-generation start", () => {
   const PROBE = new URL("./old-space-probe.mjs", import.meta.url).href;
   const FLAGS = shebangNodeFlags();
   /** Full collections it took to fill the heap to 24 MiB, after the command ran with `nodeFlags`. */
-  async function fullCollections(nodeFlags: string[]): Promise<number> {
-    const probe = join(work.path, `probe-${++runs}.txt`);
-    const r = await imgcopy(["transports"], { env: cleanEnv(work.path, { IMGCOPY_PROBE_FILE: probe }), preload: [PROBE], nodeFlags });
-    assert.equal(r.code, 0, r.stderr);
-    return Number(await readFile(probe, "utf8"));
-  }
+  const fullCollections = (nodeFlags: string[]): Promise<number> => probeAfterCommand(PROBE, nodeFlags);
 
   it("the shebang sets --initial-old-space-size", () => {
     assert.ok(FLAGS.some((f) => f.startsWith("--initial-old-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);

@@ -29,14 +29,6 @@ export class KnownLayers {
   ) {}
 
   /**
-   * The engine made placeholder `info` and computed `layer` from its bytes: remembered under the
-   * fingerprint taken before the copy when that one is settled. No second walk is needed to see
-   * whether the tree changed while it was read: a change after the walk began gives an inode a
-   * ctime newer than every stamp the settled fingerprint holds, so that fingerprint can never be
-   * taken again and its entry is never used. A wrong entry (the announced DiffID was not what the
-   * bytes gave) is corrected here too.
-   */
-  /**
    * What the fingerprint walk of placeholder `digest`'s layer saw, once: the vfs diff that makes the
    * layer uses it for the container's tree instead of listing and lstat'ing the tree again.
    */
@@ -47,6 +39,14 @@ export class KnownLayers {
     return listing;
   }
 
+  /**
+   * The engine made placeholder `info` and computed `layer` from its bytes: remembered under the
+   * fingerprint taken before the copy when that one is settled. No second walk is needed to see
+   * whether the tree changed while it was read: a change after the walk began gives an inode a
+   * ctime newer than every stamp the settled fingerprint holds, so that fingerprint can never be
+   * taken again and its entry is never used. A wrong entry (the announced DiffID was not what the
+   * bytes gave) is corrected here too.
+   */
   async remember(info: BlobInfo, layer: { diffId: Digest; size: number }): Promise<void> {
     const known = this.fingerprints.get(info.digest);
     if (!known || !isSettled(known.before)) return;

@@ -5,7 +5,7 @@
 // deflate cannot shrink (random, already compressed) go out as stored blocks (incompressible.ts).
 import { availableParallelism } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
-import { constants, crc32, deflateRaw, type ZlibOptions } from "node:zlib";
+import { constants, crc32, createDeflateRaw, type ZlibOptions } from "node:zlib";
 import { noteExternalGarbage } from "./external-garbage.js";
 import { planRuns, storedBlocks, type BlockRun } from "./incompressible.js";
 
@@ -55,8 +55,23 @@ function recycleBlock(block: Buffer): void {
   if (block.length === BLOCK && freeBlocks.length < SHARED_SLOTS + 2) freeBlocks.push(block);
 }
 
-function deflateBlock(data: Buffer, options: ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => deflateRaw(data, options, (err, out) => (err ? reject(err) : resolve(out))));
+/**
+ * Raw deflate of one block on libuv's pool: the zlib calls of zlib.deflateRaw (one write, then the
+ * flush), so the same bytes, but its output pieces are kept as they come instead of joined (which
+ * copied most blocks' output once more: a block's output is mostly over one 256 KiB piece).
+ */
+function deflateBlock(data: Buffer, options: ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    const deflater = createDeflateRaw(options);
+    deflater.on("data", (piece: Buffer) => pieces.push(piece));
+    deflater.once("error", reject);
+    deflater.once("end", () => {
+      deflater.close(); // frees zlib's state now
+      resolve(pieces);
+    });
+    deflater.end(data);
+  });
 }
 
 export class ParallelGzip extends Transform {
@@ -70,7 +85,7 @@ export class ParallelGzip extends Transform {
   private length = 0;
   private headerSent = false;
   /** Blocks being deflated, in input order; their outputs are pushed in that order. */
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly inFlight: Promise<Buffer[]>[] = [];
 
   constructor(
     private readonly level: number,
@@ -149,16 +164,15 @@ export class ParallelGzip extends Transform {
    * A block with incompressible stretches: those become stored blocks (copied now, on this thread),
    * the rest is deflated run by run, each with the 32 KiB of input before it as its dictionary.
    */
-  private async encodeRuns(block: Buffer, runs: BlockRun[], last: boolean): Promise<Buffer> {
+  private async encodeRuns(block: Buffer, runs: BlockRun[], last: boolean): Promise<Buffer[]> {
     const parts = runs.map((run, i) => {
       const final = last && i === runs.length - 1;
       const data = block.subarray(run.start, run.end);
-      if (run.stored) return storedBlocks(data, final);
+      if (run.stored) return [storedBlocks(data, final)];
       const dictionary = run.start === 0 ? this.dictionary : block.subarray(Math.max(0, run.start - WINDOW), run.start);
       return deflateBlock(data, this.deflateOptions(final, dictionary));
     });
-    const outputs = await Promise.all(parts);
-    return outputs.length === 1 ? outputs[0]! : Buffer.concat(outputs); // concat would copy even one
+    return (await Promise.all(parts)).flat();
   }
 
   private deflateOptions(final: boolean, dictionary: Buffer | undefined): ZlibOptions {
@@ -178,12 +192,14 @@ export class ParallelGzip extends Transform {
     while (this.inFlight.length > 0) this.pushOutput(await this.inFlight.shift()!);
   }
 
-  private pushOutput(out: Buffer): void {
-    noteExternalGarbage(out.length + BLOCK); // the block's deflate state and output buffers, dead now
+  private pushOutput(pieces: Buffer[]): void {
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
+    noteExternalGarbage(bytes + BLOCK); // the block's deflate state and output buffers, dead once written
     if (!this.headerSent) {
       this.push(HEADER);
       this.headerSent = true;
     }
-    this.push(out);
+    for (const piece of pieces) this.push(piece);
   }
 }

@@ -42,8 +42,20 @@ export interface ConnectionOptions {
 const DUMP_LIMIT = 128 * 1024;
 
 /** The stall codes registry-errors.ts explains. */
+export const CONNECT_STALLED = "ERR_CONNECT_STALLED";
 export const HEADERS_STALLED = "ERR_HEADERS_STALLED";
 export const BODY_STALLED = "ERR_BODY_STALLED";
+
+/** A connection not made within this long fails (a host that drops packets; as undici's default). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+interface PreparedRequest {
+  method: string;
+  headers: OutgoingHttpHeaders;
+  body: string | Buffer | Readable | undefined;
+  streamed: boolean;
+  signal: AbortSignal | undefined;
+}
 
 /** Keep-alive connection pools (http and https) for one registry and the hosts it redirects to. */
 export class HttpConnections {
@@ -74,14 +86,28 @@ export class HttpConnections {
     if (!streamed && !hasHeader(headers, "content-length") && (body !== undefined || !["GET", "HEAD"].includes(opts.method))) {
       headers["content-length"] = body === undefined ? 0 : Buffer.byteLength(body);
     }
+    return this.exchange(url, { method: opts.method, headers, body, streamed, signal }, true);
+  }
+
+  private exchange(url: URL, opts: PreparedRequest, retryStale: boolean): Promise<HttpAnswer> {
+    const { signal, body } = opts;
+    const https = url.protocol === "https:";
     return new Promise<HttpAnswer>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method: opts.method, headers, agent: https ? this.https : this.http });
+      const req = (https ? httpsRequest : httpRequest)(url, { method: opts.method, headers: opts.headers, agent: https ? this.https : this.http });
       let res: IncomingMessage | undefined;
       let settled = false;
+      let connectTimer: NodeJS.Timeout | undefined;
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
         release();
+        // A kept-alive connection the server closed as we picked it: the request never reached it,
+        // and a replayable one goes again once, on a new connection (Node's advice for reusedSocket).
+        const code = (err as NodeJS.ErrnoException).code;
+        if (retryStale && req.reusedSocket && !opts.streamed && !signal?.aborted && (code === "ECONNRESET" || code === "EPIPE")) {
+          resolve(this.exchange(url, opts, false));
+          return;
+        }
         reject(err);
       };
       const onAbort = (): void => {
@@ -90,10 +116,19 @@ export class HttpConnections {
         req.destroy(reason);
         fail(reason);
       };
-      const release = (): void => signal?.removeEventListener("abort", onAbort);
+      const release = (): void => {
+        clearTimeout(connectTimer);
+        signal?.removeEventListener("abort", onAbort);
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
       // A socket that fails after the answer came also reports to the request: the body reports it.
       req.on("error", fail);
+      req.once("socket", (socket) => {
+        if (!socket.connecting) return;
+        const limit = Math.min(CONNECT_TIMEOUT_MS, this.options.stallTimeoutMs);
+        connectTimer = setTimeout(() => req.destroy(Object.assign(new Error(`connecting took longer than ${limit} ms`), { code: CONNECT_STALLED })), limit);
+        socket.once("connect", () => clearTimeout(connectTimer));
+      });
       const stallWatch = (): void => {
         req.setTimeout(this.options.stallTimeoutMs, () => {
           const stalled = res
@@ -110,13 +145,14 @@ export class HttpConnections {
           return;
         }
         settled = true;
+        clearTimeout(connectTimer);
         answer.once("close", release);
         resolve({ statusCode: answer.statusCode ?? 0, headers: headersOf(answer), body: asBody(answer) });
       });
-      if (streamed) {
+      if (opts.streamed) {
         // The silence timer starts once the body is sent: a peer that stops reading an upload is the caller's watchdog's to judge.
         req.once("finish", stallWatch);
-        pipeline(body, req, (err) => {
+        pipeline(body as Readable, req, (err) => {
           if (err) req.destroy(err);
         });
       } else {

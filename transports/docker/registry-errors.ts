@@ -9,7 +9,7 @@ import {
   isImgcopyError,
   type ImgcopyError,
 } from "../../src/errors.js";
-import { BODY_STALLED, HEADERS_STALLED } from "./http-exchange.js";
+import { BODY_STALLED, CONNECT_STALLED, HEADERS_STALLED } from "./http-exchange.js";
 
 /** Statuses a later attempt may get past: throttling, gateway trouble, overload. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -24,6 +24,7 @@ const NETWORK_CODES: Record<string, string> = {
   ENETUNREACH: "network unreachable",
   EAI_AGAIN: "name lookup failed",
   ENOTFOUND: "host not found",
+  [CONNECT_STALLED]: "connecting timed out",
   [HEADERS_STALLED]: "no answer within the timeout (stalled connection)",
   [BODY_STALLED]: "the body stalled for longer than the timeout",
   HPE_INVALID_CONSTANT: "not an HTTP answer",

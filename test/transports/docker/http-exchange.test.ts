@@ -48,6 +48,28 @@ describe("docker:// HTTP exchange", () => {
     }
   });
 
+  it("a kept-alive connection the server drops as it is reused: the request goes again on a new one", async () => {
+    const perConnection = new WeakMap<object, number>();
+    handler = (req, res) => {
+      const n = (perConnection.get(req.socket) ?? 0) + 1;
+      perConnection.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy(); // the second request on a connection: closed without an answer
+        return;
+      }
+      res.end("ok");
+    };
+    const conns = pool();
+    try {
+      const first = await conns.send(new URL("/a", base), { method: "GET" });
+      assert.equal(await first.body.text(), "ok");
+      const second = await conns.send(new URL("/b", base), { method: "GET" });
+      assert.equal(await second.body.text(), "ok");
+    } finally {
+      conns.close();
+    }
+  });
+
   it("a header sent twice (WWW-Authenticate) comes as an array, a single one as a string", async () => {
     handler = (_req, res) => {
       res.setHeader("www-authenticate", ['Bearer realm="https://a/token"', 'Basic realm="b"']);

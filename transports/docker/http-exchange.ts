@@ -101,10 +101,11 @@ export class HttpConnections {
         if (settled) return;
         settled = true;
         release();
-        // A kept-alive connection the server closed as we picked it: the request never reached it,
-        // and a replayable one goes again once, on a new connection (Node's advice for reusedSocket).
-        const code = (err as NodeJS.ErrnoException).code;
-        if (retryStale && req.reusedSocket && !opts.streamed && !signal?.aborted && (code === "ECONNRESET" || code === "EPIPE")) {
+        // A kept-alive connection the server closed (FIN: "socket hang up", no syscall) as we picked
+        // it: the request never reached it, and a replayable one goes again once, on a new connection
+        // (Node's advice for reusedSocket). A reset (RST) is a network failure, for --retry-times.
+        const { code, syscall } = err as NodeJS.ErrnoException;
+        if (retryStale && req.reusedSocket && !opts.streamed && !signal?.aborted && code === "ECONNRESET" && syscall === undefined) {
           resolve(this.exchange(url, opts, false));
           return;
         }

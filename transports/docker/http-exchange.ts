@@ -131,10 +131,18 @@ export class HttpConnections {
         socket.once("connect", () => clearTimeout(connectTimer));
       });
       const stallWatch = (): void => {
-        req.setTimeout(this.options.stallTimeoutMs, () => {
+        const ms = this.options.stallTimeoutMs;
+        req.setTimeout(ms, () => {
+          // A body whose reader holds back (bytes waiting unread, or a 'data' reader paused by a full
+          // pipe) is silent on our side, not the registry's: watched again from now (as undici's
+          // body timeout). An async iterator waits with flowing false too, but with nothing unread.
+          if (res && (res.readableLength > 0 || (res.readableFlowing === false && res.listenerCount("data") > 0))) {
+            req.socket?.setTimeout(ms);
+            return;
+          }
           const stalled = res
-            ? Object.assign(new Error(`the body stalled for ${this.options.stallTimeoutMs} ms`), { code: BODY_STALLED })
-            : Object.assign(new Error(`no answer within ${this.options.stallTimeoutMs} ms`), { code: HEADERS_STALLED });
+            ? Object.assign(new Error(`the body stalled for ${ms} ms`), { code: BODY_STALLED })
+            : Object.assign(new Error(`no answer within ${ms} ms`), { code: HEADERS_STALLED });
           if (res) res.destroy(stalled);
           req.destroy(stalled);
         });

@@ -137,6 +137,29 @@ describe("docker:// HTTP exchange", () => {
     }
   });
 
+  it("a body its reader holds back longer than the stall timeout is not a stall", async () => {
+    handler = (_req, res) => res.end(Buffer.alloc(300_000, 3)); // more than the client buffers before it stops reading
+    const conns = pool(200);
+    try {
+      const res = await conns.send(new URL("/blob", base), { method: "GET" });
+      await new Promise((resolve) => setTimeout(resolve, 700)); // nobody reads yet (a destination busy with another layer)
+      assert.equal((await res.body.text()).length, 300_000);
+      const paused = await conns.send(new URL("/blob", base), { method: "GET" });
+      let got = 0;
+      paused.body.on("data", (chunk: Buffer) => {
+        got += chunk.length;
+        if (got === chunk.length) {
+          paused.body.pause(); // a full pipe downstream
+          setTimeout(() => paused.body.resume(), 700);
+        }
+      });
+      await new Promise((resolve, reject) => paused.body.once("end", resolve).once("error", reject));
+      assert.equal(got, 300_000);
+    } finally {
+      conns.close();
+    }
+  });
+
   it("an abort rejects a waiting request with the signal's reason and stops a body being read", async () => {
     handler = (req, res) => {
       if (req.url === "/slow") return; // never answers

@@ -75,7 +75,11 @@ export function explainNetworkError(err: unknown, what: string, host: string): u
   const code = e?.code ?? e?.cause?.code;
   const tlsText = `${code ?? ""} ${e?.message ?? ""}`;
   if (/^ERR_(TLS|SSL)_|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_|ERR_OSSL)/.test(code ?? "") || /certificate|SSL routines/i.test(tlsText)) {
-    const reason = code && /^ERR_SSL_/.test(code) ? code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ") : (e?.message ?? code ?? "").split(":")[0];
+    // Node's https reports OpenSSL's failures as EPROTO with "...:SSL routines:FUNCTION:REASON:file:line".
+    const openSslReason = /SSL routines:[^:]*:([^:\n]+)/.exec(e?.message ?? "")?.[1];
+    const reason = code && /^ERR_SSL_/.test(code)
+      ? code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ")
+      : (openSslReason ?? (e?.message ?? code ?? "").split(":")[0]);
     const hint = /wrong version number/i.test(tlsText) ? "it may speak plain HTTP: use --tls-verify=false" : "give its CA with --cert-dir, or use --tls-verify=false";
     return new NetworkError(`${what}: TLS with ${host} failed: ${reason} (${hint})`, { cause: err, retryable: false });
   }

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { BODY_STALLED, HEADERS_STALLED, HttpConnections } from "../../../transports/docker/http-exchange.js";
+import { explainNetworkError } from "../../../transports/docker/registry-errors.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
@@ -65,6 +66,22 @@ describe("docker:// HTTP exchange", () => {
       assert.equal(await first.body.text(), "ok");
       const second = await conns.send(new URL("/b", base), { method: "GET" });
       assert.equal(await second.body.text(), "ok");
+    } finally {
+      conns.close();
+    }
+  });
+
+  it("https to a plain-HTTP server: one line saying so (OpenSSL's reason, not its raw error text)", async () => {
+    handler = (_req, res) => res.end();
+    const conns = new HttpConnections({ ca: [], rejectUnauthorized: false, stallTimeoutMs: 30_000, connections: 4 });
+    try {
+      const url = new URL(`https://${base.host}/v2/`);
+      const err = await conns.send(url, { method: "GET" }).then(
+        () => assert.fail("https to a plain-HTTP server answered"),
+        (e: unknown) => e,
+      );
+      const message = (explainNetworkError(err, "pinging", base.host) as Error).message;
+      assert.equal(message, `pinging: TLS with ${base.host} failed: wrong version number (it may speak plain HTTP: use --tls-verify=false)`);
     } finally {
       conns.close();
     }

@@ -23,23 +23,6 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
     const { setFlagsFromString } = await import("node:v8");
     for (const flag of heapFlags) setFlagsFromString(`${flag}=0`);
   }
-  // A registry job parses HTTP with undici's llhttp (WebAssembly). With V8's dynamic tiering its hot
-  // functions are recompiled by TurboFan on background threads (one of them ~290 ms of CPU and ~30 MB
-  // on a 77 MB pull) and Node waits for those jobs at exit, while Liftoff's code parses what a registry
-  // sends as fast. So `--liftoff-only` is set at undici's first connection (its "beforeConnect"
-  // diagnostics event, before it compiles the parser) and stays: set at start-up, it would cost every
-  // built-in module loaded after it Node's code cache (~20 ms of a pull); cleared afterwards, the
-  // TurboFan jobs come back. Only the command does this: a program using the library keeps its flags.
-  if (args.some((a) => a.startsWith("docker://"))) {
-    const { subscribe, unsubscribe } = await import("node:diagnostics_channel");
-    const { setFlagsFromString } = await import("node:v8");
-    const beforeConnect = "undici:client:beforeConnect";
-    const onFirstConnect = (): void => {
-      setFlagsFromString("--liftoff-only");
-      unsubscribe(beforeConnect, onFirstConnect);
-    };
-    subscribe(beforeConnect, onFirstConnect);
-  }
   const { runCli } = await import("./run-cli.js");
   process.exitCode = await runCli(args);
 }

@@ -221,10 +221,15 @@ export async function startFaultProxy(target: { port: number }): Promise<FaultPr
       relay(Buffer.concat([Buffer.from(`${lines.join("\r\n")}${HEAD_END}`, "latin1"), body]));
     });
     up.on("end", () => done());
+    // One listener per proxied request on a kept-alive client connection: taken off once its upstream closes.
+    const closeUpstream = (): void => {
+      up.destroy();
+    };
     up.on("close", () => {
+      client.off("close", closeUpstream);
       if (responseHead !== undefined) client.destroy(); // no answer at all
     });
-    client.on("close", () => up.destroy());
+    client.on("close", closeUpstream);
     return up;
   };
 

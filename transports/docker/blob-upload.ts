@@ -77,7 +77,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, given: Uploa
   }
   await started.body.dump().catch(() => undefined);
   let location = locationOf(started.headers.location, label);
-  // Between the caller's stream and undici, which destroys its body with the socket's raw error:
+  // Between the caller's stream and the HTTP request, which destroys its body with the socket's raw error:
   // piped by hand, not with pipeline(), a failed PATCH stops the caller's stream with our
   // (retryable, explained) error instead. It hashes only when the engine did not.
   const hasher = given.known || given.computed ? new CountingStream() : new DigestingStream();
@@ -111,7 +111,7 @@ export async function uploadBlob(t: UploadTarget, stream: Readable, given: Uploa
 }
 
 /**
- * One PATCH with the whole blob streamed. undici times out a silent answer, not a peer that stops
+ * One PATCH with the whole blob streamed. The client times out a silent answer, not a peer that stops
  * reading what we send: a watchdog aborts the request when the body has waited, unread, for the
  * stall timeout (skopeo#2309: copies that hang for ever).
  */

@@ -1,55 +1,27 @@
-// One registry host, spoken to over undici: its Agent (keep-alive, CA and client cert, timeouts),
-// the /v2/ ping that picks https or (when allowed) http, the authenticator, redirects and retries.
-import { createRequire } from "node:module";
+// One registry host: its connection pools (keep-alive, CA and client cert, timeouts), the /v2/
+// ping that picks https or (when allowed) http, the authenticator, redirects and retries.
 import { rootCertificates } from "node:tls";
 import type { Readable } from "node:stream";
-import type { Agent as UndiciAgent, Dispatcher } from "undici";
 import { isImgcopyError } from "../../src/errors.js";
 import type { SystemContext } from "../../src/types.js";
 import { findCredentials, type RegistryCredentials } from "./auth/credentials.js";
 import { RegistryAuthenticator, type TokenRequester } from "./auth/registry-authenticator.js";
+import { HttpConnections, type Headers, type ResponseBody } from "./http-exchange.js";
 import { errorForStatus, explainNetworkError, isRetryable, RETRYABLE_STATUSES } from "./registry-errors.js";
 import { backoffMs, retryPolicyFrom, sleep, THROTTLE_ATTEMPTS, throttleDelayMs, type RetryPolicy } from "./retry-policy.js";
 import { registryTls, type RegistryTls } from "./tls/tls-config.js";
 
-// Only the two pieces of undici used here, not its index: that one also loads fetch, WebSocket,
-// EventSource, caches and mocks, ~65 ms and ~9 MiB of every docker:// run's start-up (measured).
-// The package has no "exports" map; these files are undici 7's own layout (its index.js requires
-// them). Should a later undici move them, the index is loaded instead: slower, never broken.
-const requireFromHere = createRequire(import.meta.url);
-type RequestApi = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-const undiciParts = ((): { Agent: typeof UndiciAgent; requestApi: RequestApi } => {
-  try {
-    return {
-      Agent: requireFromHere("undici/lib/dispatcher/agent.js") as typeof UndiciAgent,
-      requestApi: requireFromHere("undici/lib/api/api-request.js") as RequestApi,
-    };
-  } catch {
-    const full = requireFromHere("undici") as { Agent: typeof UndiciAgent; Dispatcher: { prototype: { request: RequestApi } } };
-    return { Agent: full.Agent, requestApi: full.Dispatcher.prototype.request };
-  }
-})();
-const Agent = undiciParts.Agent;
-type Agent = UndiciAgent;
-const requestApi = undiciParts.requestApi;
-
-/** undici's request(url, { dispatcher, ... }) on the lean import: origin and path from `url`. */
-function request(url: URL, opts: { dispatcher: Agent } & Omit<Dispatcher.RequestOptions, "origin" | "path">): Promise<Dispatcher.ResponseData> {
-  const { dispatcher, ...rest } = opts;
-  return requestApi.call(dispatcher, { ...rest, origin: url.origin, path: `${url.pathname}${url.search}` });
-}
+export type { Headers } from "./http-exchange.js";
 
 /** A stalled connection fails after this long without headers or body bytes (skopeo#2309). */
 export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 const MAX_REDIRECTS = 5;
 const ERROR_BODY_CAP = 64 * 1024;
 
-export type Headers = Record<string, string | string[] | undefined>;
-
 export interface RegistryResponse {
   status: number;
   headers: Headers;
-  body: Readable & { text(): Promise<string>; dump(): Promise<void> };
+  body: ResponseBody;
   /** The URL that answered (after redirects). */
   url: URL;
 }
@@ -93,39 +65,35 @@ export class RegistryClient {
     /** https://HOST or http://HOST. */
     readonly base: URL,
     readonly endpoint: string,
-    private readonly agent: Agent,
+    private readonly connections: HttpConnections,
     private readonly authenticator: RegistryAuthenticator,
     readonly retry: RetryPolicy,
     /** How long a connection may send or take nothing before it counts as stalled. */
     readonly stallTimeoutMs: number,
   ) {}
 
-  /** Makes the Agent, pings /v2/ (https, then http when allowed) and hands its challenge to the authenticator. */
+  /** Makes the connection pools, pings /v2/ (https, then http when allowed) and hands its challenge to the authenticator. */
   static async connect(opts: ConnectOptions, ctx: SystemContext): Promise<RegistryClient> {
     const tls = await registryTls(opts.endpoint, ctx, opts.insecure);
     const stall = ctx.dockerStallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    const agent = new Agent({
-      connect: {
-        ...trustAnchors(tls),
-        ...(tls.cert ? { cert: tls.cert } : {}),
-        ...(tls.key ? { key: tls.key } : {}),
-        rejectUnauthorized: tls.verify,
-      },
-      headersTimeout: stall,
-      bodyTimeout: stall,
-      keepAliveTimeout: 30_000,
+    const connections = new HttpConnections({
+      ...trustAnchors(tls),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+      rejectUnauthorized: tls.verify,
+      stallTimeoutMs: stall,
       connections: 16,
     });
     const flagsCtx = opts.isMirror ? { ...ctx, dockerAuth: undefined, dockerBearerToken: undefined } : ctx;
     let credentials: RegistryCredentials | undefined;
     try {
       credentials = await findCredentials(opts.registry, opts.repository, flagsCtx);
-      const ping = await pingEndpoint(agent, opts.endpoint, tls.allowPlainHttp, opts.what, ctx.signal);
-      const authenticator = new RegistryAuthenticator({ registry: opts.registry, credentials, request: tokenRequester(agent, ctx.signal) });
+      const ping = await pingEndpoint(connections, opts.endpoint, tls.allowPlainHttp, opts.what, ctx.signal);
+      const authenticator = new RegistryAuthenticator({ registry: opts.registry, credentials, request: tokenRequester(connections, ctx.signal) });
       authenticator.noteChallenge(ping.status, ping.headers["www-authenticate"]);
-      return new RegistryClient(ping.base, opts.endpoint, agent, authenticator, retryPolicyFrom(ctx), stall);
+      return new RegistryClient(ping.base, opts.endpoint, connections, authenticator, retryPolicyFrom(ctx), stall);
     } catch (err) {
-      await agent.close().catch(() => undefined);
+      connections.close();
       throw err;
     }
   }
@@ -192,8 +160,7 @@ export class RegistryClient {
         const authorization = await this.authenticator.authorization(req.scopes, req.signal);
         if (authorization) headers.authorization = authorization;
       }
-      const res = await request(url, {
-        dispatcher: this.agent,
+      const res = await this.connections.send(url, {
         method: req.method,
         headers,
         ...(req.body !== undefined ? { body: req.body } : {}),
@@ -202,7 +169,7 @@ export class RegistryClient {
       const location = res.headers.location;
       const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && typeof location === "string";
       if (!redirect || !req.followRedirects || hop >= MAX_REDIRECTS) {
-        return { status: res.statusCode, headers: res.headers, body: res.body as RegistryResponse["body"], url };
+        return { status: res.statusCode, headers: res.headers, body: res.body, url };
       }
       await res.body.dump().catch(() => undefined);
       url = new URL(location, url);
@@ -210,7 +177,7 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    this.connections.close();
   }
 }
 
@@ -227,7 +194,7 @@ function trustAnchors(tls: RegistryTls): { ca?: string[] } {
 
 /** GET /v2/ over https, then over plain http when TLS verification is off; the answering base URL and its challenge. */
 async function pingEndpoint(
-  agent: Agent,
+  connections: HttpConnections,
   endpoint: string,
   allowPlainHttp: boolean,
   what: string,
@@ -237,7 +204,7 @@ async function pingEndpoint(
   for (const scheme of allowPlainHttp ? ["https", "http"] : ["https"]) {
     const base = new URL(`${scheme}://${endpoint}/`);
     try {
-      const res = await request(new URL("/v2/", base), { dispatcher: agent, method: "GET", ...(signal ? { signal } : {}) });
+      const res = await connections.send(new URL("/v2/", base), { method: "GET", signal });
       await res.body.dump().catch(() => undefined);
       if (res.statusCode === 200 || res.statusCode === 401) return { base, status: res.statusCode, headers: res.headers };
       throw errorForStatus(`${what}: pinging ${base.href}v2/`, endpoint, res.statusCode, "");
@@ -248,17 +215,11 @@ async function pingEndpoint(
   throw firstError;
 }
 
-/** The authenticator's way to reach a token realm: through this registry's Agent (same CAs). */
-function tokenRequester(agent: Agent, signal: AbortSignal | undefined): TokenRequester {
+/** The authenticator's way to reach a token realm: through this registry's connections (same CAs). */
+function tokenRequester(connections: HttpConnections, signal: AbortSignal | undefined): TokenRequester {
   return async (url, init) => {
-    const res = await request(url, {
-      dispatcher: agent,
-      method: init.method,
-      headers: init.headers,
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    return { status: res.statusCode, headers: res.headers, text: await readCapped(res.body as RegistryResponse["body"], 1024 * 1024) };
+    const res = await connections.send(url, { method: init.method, headers: init.headers, body: init.body, signal });
+    return { status: res.statusCode, headers: res.headers, text: await readCapped(res.body, 1024 * 1024) };
   };
 }
 

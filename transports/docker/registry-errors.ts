@@ -9,11 +9,12 @@ import {
   isImgcopyError,
   type ImgcopyError,
 } from "../../src/errors.js";
+import { BODY_STALLED, CONNECT_STALLED, HEADERS_STALLED } from "./http-exchange.js";
 
 /** Statuses a later attempt may get past: throttling, gateway trouble, overload. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
-// undici's and Node's names for a connection that failed or went quiet.
+// Node's names (and http-exchange.ts's) for a connection that failed or went quiet.
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
@@ -23,14 +24,11 @@ const NETWORK_CODES: Record<string, string> = {
   ENETUNREACH: "network unreachable",
   EAI_AGAIN: "name lookup failed",
   ENOTFOUND: "host not found",
-  UND_ERR_SOCKET: "connection closed by the other side",
-  UND_ERR_CLOSED: "connection closed",
-  UND_ERR_CONNECT_TIMEOUT: "connecting timed out",
-  UND_ERR_HEADERS_TIMEOUT: "no answer within the timeout (stalled connection)",
-  UND_ERR_BODY_TIMEOUT: "the body stalled for longer than the timeout",
-  UND_ERR_RESPONSE_STATUS_CODE: "bad response",
-  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: "body length does not match Content-Length",
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "body length does not match Content-Length",
+  [CONNECT_STALLED]: "connecting timed out",
+  [HEADERS_STALLED]: "no answer within the timeout (stalled connection)",
+  [BODY_STALLED]: "the body stalled for longer than the timeout",
+  HPE_INVALID_CONSTANT: "not an HTTP answer",
+  ERR_HTTP_CONTENT_LENGTH_MISMATCH: "body length does not match Content-Length",
   ERR_STREAM_PREMATURE_CLOSE: "connection closed before the end of the body",
 };
 
@@ -77,11 +75,19 @@ export function explainNetworkError(err: unknown, what: string, host: string): u
   const code = e?.code ?? e?.cause?.code;
   const tlsText = `${code ?? ""} ${e?.message ?? ""}`;
   if (/^ERR_(TLS|SSL)_|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_|ERR_OSSL)/.test(code ?? "") || /certificate|SSL routines/i.test(tlsText)) {
-    const reason = code && /^ERR_SSL_/.test(code) ? code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ") : (e?.message ?? code ?? "").split(":")[0];
+    // Node's https reports OpenSSL's failures as EPROTO with "...:SSL routines:FUNCTION:REASON:file:line".
+    const openSslReason = /SSL routines:[^:]*:([^:\n]+)/.exec(e?.message ?? "")?.[1];
+    const reason = code && /^ERR_SSL_/.test(code)
+      ? code.slice("ERR_SSL_".length).toLowerCase().replace(/_/g, " ")
+      : (openSslReason ?? (e?.message ?? code ?? "").split(":")[0]);
     const hint = /wrong version number/i.test(tlsText) ? "it may speak plain HTTP: use --tls-verify=false" : "give its CA with --cert-dir, or use --tls-verify=false";
     return new NetworkError(`${what}: TLS with ${host} failed: ${reason} (${hint})`, { cause: err, retryable: false });
   }
-  const reason = code && NETWORK_CODES[code] ? `${NETWORK_CODES[code]} (${code})` : (e?.message ?? String(err));
+  // Node's HTTP client reports a body cut short by the peer as ECONNRESET "aborted".
+  const cutShort = code === "ECONNRESET" && e?.message === "aborted";
+  const reason = cutShort
+    ? `connection closed before the end of the body (${code})`
+    : code && NETWORK_CODES[code] ? `${NETWORK_CODES[code]} (${code})` : (e?.message ?? String(err));
   return new NetworkError(`${what}: ${host}: ${reason}`, { cause: err, retryable: true });
 }
 

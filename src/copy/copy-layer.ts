@@ -3,7 +3,7 @@
 import { addAbortSignal, type Readable, type Transform } from "node:stream";
 import { detectCompression, type DetectedCompression } from "../compression/detect-compression.js";
 import { describeLayerMediaType } from "../compression/layer-media-types.js";
-import { DigestingStream, VerifyingStream, hashFile } from "../digest.js";
+import { hashFile } from "../digest.js";
 import { CorruptInputError, DigestMismatchError, IOError, UnsupportedError, isImgcopyError } from "../errors.js";
 import type { Descriptor, ManifestFormat } from "../manifest/manifest-types.js";
 import type { CachedBlob } from "../blob-info-cache.js";
@@ -13,7 +13,7 @@ import { chooseLayerOperation, compressionAfter, outputLayerMediaType, type Comp
 import { ChunkCoalescer } from "./coalesce-chunks.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { streamToDestination } from "./stream-to-destination.js";
-import { UncompressedDigestTap } from "./uncompressed-digest-tap.js";
+import { addOperation, checkSource } from "./layer-transforms.js";
 
 export interface LayerJob {
   /** The source's info (from layerInfosForCopy or the manifest), mediaType filled in. */
@@ -176,9 +176,6 @@ interface SentLayer {
   diffId: Digest | undefined;
 }
 
-/** How to read a digest once the stream has ended. */
-type Later = () => { digest: Digest; size: number };
-
 /** Decides the layer's operation from its real compression and streams it into the destination. */
 async function sendLayer(
   run: CopyRun,
@@ -261,107 +258,6 @@ async function sendFile(
   const plainTar = actual === "none" && job.wantDiffId && describeLayerMediaType(info.mediaType) !== undefined;
   const written: { digest: Digest; size: number } = verified;
   return { mediaType: putInfo.mediaType, changed: false, written, stored, bytesRead: written.size, diffId: plainTar ? written.digest : undefined };
-}
-
-/**
- * Each source byte is hashed once: by the source itself (digestVerified), by a verifier against
- * the digest the source named, or, for a placeholder, by a hasher when its digest is needed
- * (`needed`: kept as is, or a plain tar whose digest is the DiffID). Returns how to read it.
- */
-function checkSource(
-  transforms: Transform[],
-  job: LayerJob,
-  blob: { digestVerified: boolean; producedDigest: BlobStream["producedDigest"] },
-  total: number,
-  needed: boolean,
-  meter: ProgressMeter,
-): Later | undefined {
-  const { info, what } = job;
-  if (info.placeholder) {
-    if (!needed) return undefined;
-    const produced = blob.producedDigest;
-    if (produced) {
-      // The source hashed what it produced: the same bytes the meter counted, or something is wrong.
-      return () => {
-        const d = produced();
-        if (!d || d.size !== meter.bytes) throw new IOError(`${what}: the source did not report the digest of the ${meter.bytes} bytes it produced`);
-        return d;
-      };
-    }
-    const hasher = new DigestingStream();
-    transforms.push(hasher);
-    return () => ({ digest: hasher.digest(), size: hasher.size });
-  }
-  if (blob.digestVerified) return () => ({ digest: info.digest, size: meter.bytes });
-  const verifier = new VerifyingStream(what, info.digest, total);
-  transforms.push(verifier);
-  return () => ({ digest: verifier.digest(), size: verifier.size });
-}
-
-/**
- * Appends the transforms of `op` (and the hashing of what is written and of the uncompressed
- * content, where no earlier hash already gives it) to `transforms`.
- */
-async function addOperation(
-  transforms: Transform[],
-  op: LayerOperation,
-  actual: DetectedCompression,
-  job: LayerJob,
-  sourceDigest: Later | undefined,
-  choice: CompressionChoice,
-  run: CopyRun,
-): Promise<{ written: Later; diffIdOf: () => Digest | undefined }> {
-  const { what } = job;
-  const level = run.options.level;
-  const hashOut = (): Later => {
-    const hasher = new DigestingStream();
-    transforms.push(hasher);
-    return () => ({ digest: hasher.digest(), size: hasher.size });
-  };
-  if (op === "compress" || op === "recompress") {
-    let diffIdOf: () => Digest;
-    if (op === "recompress") {
-      transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-      const uncompressed = new DigestingStream();
-      transforms.push(uncompressed);
-      diffIdOf = () => uncompressed.digest();
-    } else {
-      const plain = sourceDigest as Later; // compress: the source is a plain tar, its digest is the DiffID
-      diffIdOf = () => plain().digest;
-    }
-    transforms.push(await createCompressor(choice.algorithm, level));
-    return { written: hashOut(), diffIdOf };
-  }
-  if (op === "decompress") {
-    transforms.push(await createDecompressor(actual as Exclude<DetectedCompression, "none">, what));
-    const written = hashOut();
-    return { written, diffIdOf: () => written().digest };
-  }
-  const written = sourceDigest as Later; // keep: what is written is what the source gave
-  if (!job.wantDiffId || !describeLayerMediaType(job.info.mediaType)) return { written, diffIdOf: () => undefined };
-  if (actual === "none") return { written, diffIdOf: () => written().digest };
-  // Compressed and kept: its digest proves the bytes; inflating it only for its DiffID is opt-in.
-  if (!job.info.placeholder && !run.options.verifyDiffIds) return { written, diffIdOf: () => undefined };
-  try {
-    const tap = new UncompressedDigestTap(await createDecompressor(actual, what));
-    transforms.push(tap);
-    return { written, diffIdOf: () => tap.digest() };
-  } catch (err) {
-    if (job.info.placeholder) throw err;
-    run.warn(`${what}: its DiffID is not verified: ${(err as Error).message}`);
-    return { written, diffIdOf: () => undefined };
-  }
-}
-
-/** The codecs, loaded by the first layer that is (de)compressed: a copy that keeps its layers as they are never loads them. */
-type Codecs = typeof import("../compression/codec-streams.js");
-
-async function createCompressor(...args: Parameters<Codecs["createCompressor"]>): Promise<Transform> {
-  return (await import("../compression/codec-streams.js")).createCompressor(...args);
-}
-
-async function createDecompressor(...args: Parameters<Codecs["createDecompressor"]>): Promise<Transform> {
-  return (await import("../compression/codec-streams.js")).createDecompressor(...args);
 }
 
 /** Our own errors pass; zlib's become CorruptInputError, other stream failures IOError, naming the layer. */

@@ -9,8 +9,8 @@ import { pipeline, type Readable } from "node:stream";
 
 export type Headers = Record<string, string | string[] | undefined>;
 
-/** A response body: the stream, plus reading it whole or throwing it away. */
-export type ResponseBody = Readable & { text(): Promise<string>; dump(): Promise<void> };
+/** A response body: the stream, plus throwing it away (readCapped in registry-client.ts reads one). */
+export type ResponseBody = Readable & { dump(): Promise<void> };
 
 export interface HttpAnswer {
   statusCode: number;
@@ -78,8 +78,7 @@ export class HttpConnections {
   send(url: URL, opts: HttpRequestOptions): Promise<HttpAnswer> {
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const https = url.protocol === "https:";
-    if (!https && url.protocol !== "http:") return Promise.reject(new Error(`${url.href}: not an http or https URL`));
+    if (url.protocol !== "https:" && url.protocol !== "http:") return Promise.reject(new Error(`${url.href}: not an http or https URL`));
     const headers: OutgoingHttpHeaders = { ...opts.headers };
     const body = opts.body;
     const streamed = body !== undefined && typeof body !== "string" && !Buffer.isBuffer(body);
@@ -199,11 +198,6 @@ function headersOf(res: IncomingMessage): Headers {
 
 function asBody(res: IncomingMessage): ResponseBody {
   return Object.assign(res, {
-    text: async (): Promise<string> => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
-    },
     dump: (): Promise<void> =>
       new Promise<void>((resolve) => {
         // Read to its end even when it has all arrived: only then does the connection go back to the pool.

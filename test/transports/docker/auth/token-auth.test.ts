@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { copyImage } from "../../../../src/copy/index.js";
 import { parseOciReference } from "../../../../transports/oci/reference.js";
-import { RegistryClient } from "../../../../transports/docker/registry-client.js";
+import { readCapped, RegistryClient } from "../../../../transports/docker/registry-client.js";
 import { MemoryImage, MemoryReference } from "../../../copy/memory-transport.js";
 import { addImage, tarOf, type BuiltImage } from "../../../copy/test-images.js";
 import { cleanEnv, imgcopy, stderrLines, type CliResult } from "../../../cli/run-imgcopy.js";
@@ -174,7 +174,7 @@ describe("token auth (realm served by the test)", () => {
       const from = realm.requests.length;
       // No scopes named: the first token carries no access, the registry answers insufficient_scope.
       const res = await client.send({ method: "GET", url: "/v2/team/web/tags/list", scopes: [], expect: [200], what: "tags" });
-      const body = JSON.parse(await res.body.text()) as { tags: string[] };
+      const body = JSON.parse(await readCapped(res.body, 1 << 20)) as { tags: string[] };
       assert.ok(body.tags.includes("1"));
       assert.deepEqual(
         requestsSince(from).map((q) => q.scopes),

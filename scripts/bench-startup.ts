@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const PLUGINS = 20;
 const runs = Number(process.argv[2] ?? 30);
-const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
+const main = fileURLToPath(new URL("../dist/src/cli/main.cjs", import.meta.url));
 if (!existsSync(main)) {
   console.error(`bench-startup: ${main} is missing; run "npm run build" first`);
   process.exit(1);

@@ -25,7 +25,7 @@ const QUICK = args.includes("--quick");
 const RUNS = opt("runs", QUICK ? 1 : 3);
 const SCALE = opt("scale", QUICK ? 0.25 : 1); // multiplies the random data added to the container
 const cliAt = args.indexOf("--cli");
-const CLI = resolve(cliAt >= 0 ? (args[cliAt + 1] as string) : "dist/src/cli/main.js");
+const CLI = resolve(cliAt >= 0 ? (args[cliAt + 1] as string) : "dist/src/cli/main.cjs");
 const ONLY = args.flatMap((a, i) => (a === "--only" ? [args[i + 1] as string] : []));
 const BIG_LAYER_MB = opt("big-layer", 0);
 

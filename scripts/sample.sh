@@ -23,8 +23,8 @@ fi
 tar -xzf "$archive" -C "$store/graph" "${tar_flags[@]}"
 
 [ -z "${SAMPLE_EXTRACT_ONLY:-}" ] || exit 0
-[ -f dist/src/cli/main.js ] || npm run build
+[ -f dist/src/cli/main.cjs ] || npm run build
 
 set -x
-node dist/src/cli/main.js "container-copy:[vfs@$store/graph+$store/run]sample-container" "oci:$out:sample"
-node dist/src/cli/main.js inspect "oci:$out:sample"
+node dist/src/cli/main.cjs "container-copy:[vfs@$store/graph+$store/run]sample-container" "oci:$out:sample"
+node dist/src/cli/main.cjs inspect "oci:$out:sample"

@@ -17,8 +17,10 @@ import {
   type PluginManifest,
 } from "./plugins/plugin-manifest.js";
 import { importTransport } from "./plugins/transport-module.js";
+import apiVersion from "./api-version.cjs";
 
-export { IMGCOPY_API_VERSION } from "./api-version.js";
+/** The plugin API version this host provides (src/api-version.cts). */
+export const IMGCOPY_API_VERSION: string = apiVersion.IMGCOPY_API_VERSION;
 export { PluginRefusal, checkApiCompatibility, readPluginManifest } from "./plugins/plugin-manifest.js";
 export type { PluginManifest, PluginTransportDeclaration } from "./plugins/plugin-manifest.js";
 export { discoverPlugins, userPluginFolder, type PluginLocation, type PluginSource } from "./plugins/plugin-discovery.js";

@@ -5,7 +5,7 @@ import { UsageError } from "../errors.js";
 import { COMPLETION_SHELLS, type Verb } from "./command-table.js";
 import { addCopyOptions } from "./commands/copy-options.js";
 import { addGlobalOptions, type GlobalArgs } from "./global-options.js";
-import { versionText } from "./package-version.js";
+import packageVersion from "./package-version.cjs";
 import { runCommand, type ParsedArgs } from "./run-command.js";
 import { INSPECT_OPTIONS, LIST_OPTIONS, LIST_TAGS_OPTIONS, LOGIN_OPTIONS, LOGOUT_OPTIONS, TRANSPORTS_OPTIONS } from "./verb-options.js";
 
@@ -68,7 +68,7 @@ export function buildParser(args: readonly string[], run: CommandRunner = runCom
     .example("imgcopy container-copy:mybox oci:./out:v1", "export a podman/buildah container as an image")
     .example("imgcopy oci:./in docker-archive:/dev/stdout > a.tar", "stream a docker archive to stdout")
     .example("imgcopy container-copy:web docker://registry.example:5000/team/web:1", "push a container straight to a registry")
-    .version(versionText())
+    .version(packageVersion.versionText())
     .alias("h", "help")
     .alias("v", "version")
     .help()

@@ -2,7 +2,7 @@
 // one PluginRefusal line naming the file and the field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { IMGCOPY_API_VERSION } from "../api-version.js";
+import apiVersion from "../api-version.cjs";
 import { PluginError } from "../errors.js";
 import { isSemverRange, isSemverVersion, satisfiesRange } from "./semver-checks.js";
 
@@ -112,7 +112,7 @@ function requireString(
  * ranges that name a prerelease of that same version (">=2.0.0-rc.0"), so an unstable API is opt-in
  * and a plugin written for "^1.0.0" or ">=1" is never handed a prerelease host it did not ask for.
  */
-export function checkApiCompatibility(manifest: PluginManifest, hostVersion = IMGCOPY_API_VERSION): void {
+export function checkApiCompatibility(manifest: PluginManifest, hostVersion = apiVersion.IMGCOPY_API_VERSION): void {
   if (!satisfiesRange(hostVersion, manifest.imgcopyApi)) {
     const reason =
       `requires imgcopy plugin API "${manifest.imgcopyApi}", but this imgcopy provides API ${hostVersion}; ` +

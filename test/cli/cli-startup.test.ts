@@ -1,9 +1,11 @@
 // Start-up stays small: --version, --help and `transports` import no transport module, no copy
 // engine and no tar or compression code, however many plugins are installed.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { requireTool, run, tempDir } from "../helpers/tools.js";
 import { cleanEnv, fixturePlugin, imgcopy } from "./run-imgcopy.js";
@@ -33,7 +35,7 @@ describe("start-up", () => {
     it(`imgcopy ${args.join(" ")} loads no transport, engine or tar code`, async () => {
       const { code, loaded } = await traced(args);
       assert.equal(code, 0);
-      assert.ok(loaded.some((u) => u.endsWith("/src/cli/main.ts")), "the trace saw the command itself");
+      assert.ok(loaded.some((u) => u.endsWith("/src/cli/main.cts")), "the trace saw the command itself");
       assert.deepEqual(loaded.filter((u) => HEAVY.test(u)), []);
     });
   }
@@ -81,7 +83,7 @@ describe("the bin's semi-space cap", () => {
     assert.ok(FLAGS.some((f) => f.startsWith("--max-semi-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);
   });
 
-  it("still holds after main.ts puts the flag's default back (for the built-in code cache)", async () => {
+  it("still holds after main.cts puts the flag's default back (for the built-in code cache)", async () => {
     const capped = await youngGeneration(FLAGS);
     const semi = Number(FLAGS.find((f) => f.startsWith("--max-semi-space-size="))!.split("=")[1]);
     assert.ok(capped <= 2 * semi * 2 ** 20, `new space ${capped} bytes with ${FLAGS.join(" ")}`);
@@ -100,7 +102,7 @@ describe("the bin's old-generation start", () => {
     assert.ok(FLAGS.some((f) => f.startsWith("--initial-old-space-size=")), `shebang flags: ${FLAGS.join(" ")}`);
   });
 
-  it("still holds after main.ts puts the flag's default back: no full collection below its size", async () => {
+  it("still holds after main.cts puts the flag's default back: no full collection below its size", async () => {
     assert.equal(await fullCollections(FLAGS), 0, `with ${FLAGS.join(" ")}`);
     // The probe can tell: without the flag V8's own smaller start makes it collect.
     const without = FLAGS.filter((f) => !f.startsWith("--initial-old-space-size="));
@@ -108,9 +110,28 @@ describe("the bin's old-generation start", () => {
   });
 });
 
-/** The node flags of src/cli/main.ts's shebang (#!/usr/bin/env -S node FLAGS). */
+/** The node flags of src/cli/main.cts's shebang (#!/usr/bin/env -S node FLAGS). */
 function shebangNodeFlags(): string[] {
-  const line = readFileSync(new URL("../../src/cli/main.ts", import.meta.url), "utf8").split("\n", 1)[0]!;
+  const line = readFileSync(new URL("../../src/cli/main.cts", import.meta.url), "utf8").split("\n", 1)[0]!;
   const at = line.indexOf(" -S node ");
   return at < 0 ? [] : line.slice(at + " -S node ".length).trim().split(/\s+/);
 }
+
+describe("the bin is CommonJS", () => {
+  // Node's ES module loader costs ~15-20 ms to start on Node 20; --version has no module to load.
+  const BIN = fileURLToPath(new URL("../../dist/src/cli/main.cjs", import.meta.url));
+
+  it("imgcopy --version (the built bin) answers without starting Node's ES module loader", async () => {
+    assert.ok(existsSync(BIN), `${BIN} is missing: run "npm run build" (npm test does)`);
+    const probe = join(work.path, "module-load-list.cjs");
+    const list = join(work.path, "module-load-list.txt");
+    await writeFile(probe, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`);
+    const r = spawnSync(process.execPath, ["-r", probe, BIN, "--version"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^imgcopy version \S+ \(plugin API \S+\)\n$/);
+    const loaded = (await readFile(list, "utf8")).split("\n");
+    assert.ok(loaded.includes("NativeModule fs"), "the probe saw the built-in modules");
+    // (internal/modules/esm/utils is part of every start; the loader and its module jobs are not.)
+    assert.deepEqual(loaded.filter((m) => /internal\/modules\/esm\/(loader|module_job)$/.test(m)), []);
+  });
+});

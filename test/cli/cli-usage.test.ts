@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { IMGCOPY_API_VERSION } from "../../src/api-version.js";
+import { IMGCOPY_API_VERSION } from "../../src/plugins.js";
 import { imgcopy, stderrLines } from "./run-imgcopy.js";
 
 const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };

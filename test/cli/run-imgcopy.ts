@@ -5,7 +5,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+export const MAIN = fileURLToPath(new URL("../../src/cli/main.cts", import.meta.url));
 // By URL, so that the child finds tsx whatever its working directory.
 export const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 export const fixturePlugin = (name: string): string => fileURLToPath(new URL(`../fixtures/plugins/${name}`, import.meta.url));

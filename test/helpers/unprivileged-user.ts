@@ -135,7 +135,7 @@ export async function createUnprivilegedUser(opts: { subids: boolean }): Promise
  */
 export async function imgcopyCliFor(user: UnprivilegedUser, scratch: string): Promise<string> {
   const repo = resolve(dirname(new URL(import.meta.url).pathname), "../..");
-  const main = join(repo, "dist/src/cli/main.js");
+  const main = join(repo, "dist/src/cli/main.cjs");
   const probe = await user.runStatus("node", ["-e", `require(${JSON.stringify(join(repo, "node_modules/yargs/package.json"))})`]);
   const readable = probe.code === 0 && (await user.runStatus("test", ["-r", main])).code === 0;
   if (readable) return main;
@@ -143,5 +143,5 @@ export async function imgcopyCliFor(user: UnprivilegedUser, scratch: string): Pr
   await mkdir(copy, { recursive: true });
   for (const part of ["dist", "node_modules", "package.json"]) await cp(join(repo, part), join(copy, part), { recursive: true, verbatimSymlinks: true });
   await sh("chmod", ["-R", "a+rX", copy]);
-  return join(copy, "dist/src/cli/main.js");
+  return join(copy, "dist/src/cli/main.cjs");
 }

@@ -16,11 +16,14 @@ export interface Endpoint {
   isMirror: boolean;
 }
 
-/** The endpoints to try, in order: pull mirrors (pulls only), then the primary location. */
-export async function endpointsFor(ref: DockerReference, ctx: SystemContext, forPull: boolean): Promise<Endpoint[]> {
+/**
+ * The endpoints to try, in order: pull mirrors (pulls only), then the primary location. `what` names the
+ * reference in messages (a repository, for list-tags, has no tag to show).
+ */
+export async function endpointsFor(ref: DockerReference, ctx: SystemContext, forPull: boolean, what = ref.toString()): Promise<Endpoint[]> {
   // With the tag or digest: registries.conf mirrors may be for digest pulls only, or tag pulls only.
   const plan = await planRegistry(ref.toString().slice("docker://".length), ctx);
-  if (plan.blocked) throw new UnsupportedError(`${ref.toString()}: registry ${ref.registry} is blocked in registries.conf`);
+  if (plan.blocked) throw new UnsupportedError(`${what}: registry ${ref.registry} is blocked in registries.conf`);
   const mirrors = forPull ? plan.pullMirrors.map((m) => endpointOf(m, ref, true)) : [];
   return [...mirrors, endpointOf(plan.primary, ref, false)];
 }
@@ -33,8 +36,11 @@ function endpointOf(e: RegistryEndpoint, ref: DockerReference, isMirror: boolean
   return { host: registryEndpointHost(host), repository, insecure: e.insecure, isMirror };
 }
 
-/** Connects to `endpoint` for `ref`; credentials and cert dirs are looked up by the reference's own registry. */
-export function connectEndpoint(ref: DockerReference, endpoint: Endpoint, ctx: SystemContext): Promise<RegistryClient> {
+/**
+ * Connects to `endpoint` for `ref`; credentials and cert dirs are looked up by the reference's own registry.
+ * `what` names the reference in messages.
+ */
+export function connectEndpoint(ref: DockerReference, endpoint: Endpoint, ctx: SystemContext, what = ref.toString()): Promise<RegistryClient> {
   return RegistryClient.connect(
     {
       registry: endpoint.isMirror ? endpoint.host : ref.registry,
@@ -42,7 +48,7 @@ export function connectEndpoint(ref: DockerReference, endpoint: Endpoint, ctx: S
       repository: endpoint.repository,
       insecure: endpoint.insecure,
       isMirror: endpoint.isMirror,
-      what: ref.toString(),
+      what,
     },
     ctx,
   );

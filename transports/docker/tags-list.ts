@@ -12,10 +12,12 @@ const MAX_PAGES = 10_000;
 /** The tags of the repository `location` names ("//HOST/REPO", a tag or digest there is an error). */
 export async function listRepositoryTags(location: string, ctx: SystemContext, pageSize = PAGE_SIZE): Promise<RepositoryTags> {
   const ref = parseRepositoryLocation(location);
-  const [endpoint] = (await endpointsFor(ref, ctx, true)).slice(-1);
-  const client = await connectEndpoint(ref, endpoint!, ctx);
+  // Messages name the repository as given: it has no tag (the parsed reference's default "latest" is not the user's).
+  const repository = `docker://${ref.name}`;
+  const [endpoint] = (await endpointsFor(ref, ctx, true, repository)).slice(-1);
+  const client = await connectEndpoint(ref, endpoint!, ctx, repository);
   try {
-    return { Repository: ref.name, Tags: await fetchTags(client, endpoint!.repository, `docker://${ref.name}: tags`, ctx.signal, pageSize) };
+    return { Repository: ref.name, Tags: await fetchTags(client, endpoint!.repository, `${repository}: tags`, ctx.signal, pageSize) };
   } finally {
     await client.close();
   }

@@ -2,6 +2,7 @@
 // (docker-registry 2.8 ignores `n` and sends one page: a small server of the test's own pages instead),
 // and a Link that leads back to a page already read, refused in one line.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { cleanEnv, imgcopy, stderrLines } from "../../cli/run-imgcopy.js";
 import { tempDir } from "../../helpers/tools.js";
@@ -65,4 +66,26 @@ describe("docker:// tag lists paged with Link", () => {
     assert.match(r.stderr, /loop\/app: tags: the registry's Link header leads back to a page already read/);
     assert.ok(server.requests.filter((q) => q.startsWith("GET /v2/loop/")).length <= 3, "stopped at once");
   });
+
+  it("a registry that cannot be reached is named by the repository as given, with no tag (as skopeo)", async () => {
+    const closed = await closedPort();
+    const r = await imgcopy(["list-tags", "--tls-verify=false", `docker://127.0.0.1:${closed}/gone/app`], { env: cleanEnv(home.path) });
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.equal(stderrLines(r).length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`docker://127\\.0\\.0\\.1:${closed}/gone/app: .*(refused|ECONNREFUSED)`));
+    assert.doesNotMatch(r.stderr, /gone\/app:latest/);
+  });
 });
+
+/** A port on 127.0.0.1 that nothing listens on (one the system gave out, then closed). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

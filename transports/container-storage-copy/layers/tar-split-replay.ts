@@ -43,6 +43,12 @@ class ContentFiles {
     }
     throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
   }
+
+  /** Closes the directories the lookups keep open (the layer's own, and its lowers'). */
+  close(): void {
+    this.opts.ownDir.close();
+    for (const dir of this.lowers ?? []) dir.close();
+  }
 }
 
 function requireChecksum(name: Buffer, size: number, crc: Buffer | null, what: string): void {
@@ -64,6 +70,14 @@ function shorter(name: Buffer, read: number, size: number, what: string): Corrup
 async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | undefined> {
   const what = `layer ${opts.layerId}`;
   const files = new ContentFiles(opts);
+  try {
+    return await firstChangedFile(opts, files, what);
+  } finally {
+    files.close();
+  }
+}
+
+async function firstChangedFile(opts: TarSplitReplayOptions, files: ContentFiles, what: string): Promise<string | undefined> {
   for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
     if (entry.type !== "file" || entry.size === 0) continue;
     requireChecksum(entry.name, entry.size, entry.crc, what);
@@ -88,6 +102,14 @@ async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | un
 /** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches. */
 async function* replayedBatches(opts: TarSplitReplayOptions, what: string): AsyncGenerator<Buffer> {
   const files = new ContentFiles(opts);
+  try {
+    yield* replayedBatchesWith(opts, files, what);
+  } finally {
+    files.close();
+  }
+}
+
+async function* replayedBatchesWith(opts: TarSplitReplayOptions, files: ContentFiles, what: string): AsyncGenerator<Buffer> {
   const out = new TarBatches();
   const signal = opts.signal;
   const stopped = (): void => {

@@ -47,9 +47,9 @@ let procUsable: boolean | undefined;
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
-/** `/proc/self/fd/<fd>/<name>`: `name` inside the directory open as `fd`, whatever path led there. */
-function inDirectory(fd: number, name: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), name]);
+/** `/proc/self/fd/<fd>/`: what names a member of the directory open as `fd`, whatever path led there. */
+function procPrefix(fd: number): Buffer {
+  return Buffer.from(`/proc/self/fd/${fd}/`);
 }
 
 /** An open regular file of a layer; the caller closes `fd` (closeSync). */
@@ -64,6 +64,8 @@ export class LayerDirectory {
   /** The directories of the last file opened: openDirs[0] is the root, openDirs[i + 1] is openNames[i] in openDirs[i]. */
   private readonly openDirs: number[] = [];
   private readonly openNames: Buffer[] = [];
+  /** procPrefix of each of openDirs. */
+  private readonly openPrefixes: Buffer[] = [];
 
   constructor(readonly root: string) {}
 
@@ -92,6 +94,7 @@ export class LayerDirectory {
   close(): void {
     for (const fd of this.openDirs.splice(0)) closeSync(fd);
     this.openNames.length = 0;
+    this.openPrefixes.length = 0;
   }
 
   /**
@@ -117,6 +120,7 @@ export class LayerDirectory {
       throw new CorruptInputError(`${this.root}: the layer directory was replaced while it was read`);
     }
     this.openDirs.push(fd);
+    this.openPrefixes.push(procPrefix(fd));
     return true;
   }
 
@@ -127,11 +131,12 @@ export class LayerDirectory {
     while (kept < depth && kept < this.openNames.length && (this.openNames[kept] as Buffer).equals(parts[kept] as Buffer)) kept++;
     while (this.openNames.length > kept) {
       this.openNames.pop();
+      this.openPrefixes.pop();
       closeSync(this.openDirs.pop() as number);
     }
     for (let i = kept; i < depth; i++) {
       const part = parts[i] as Buffer;
-      const path = inDirectory(this.openDirs[i] as number, part);
+      const path = Buffer.concat([this.openPrefixes[i] as Buffer, part]);
       const dir = openMember(path, DIR_FLAGS, () => `${what}: ${printable()}: the path goes through a symlink`);
       if (dir === undefined) {
         // O_DIRECTORY | O_NOFOLLOW refuses a symlink with ENOTDIR, as it does a file: tell them apart for the message
@@ -140,8 +145,9 @@ export class LayerDirectory {
       }
       this.openDirs.push(dir);
       this.openNames.push(part);
+      this.openPrefixes.push(procPrefix(dir));
     }
-    return openMember(inDirectory(this.openDirs[depth] as number, parts[depth] as Buffer), OPEN_FLAGS, () => `${what}: ${printable()}: is a symlink, not the file's content`);
+    return openMember(Buffer.concat([this.openPrefixes[depth] as Buffer, parts[depth] as Buffer]), OPEN_FLAGS, () => `${what}: ${printable()}: is a symlink, not the file's content`);
   }
 
   /** Without /proc: the whole path opened (O_NOFOLLOW), then each directory on the way lstat'ed. */

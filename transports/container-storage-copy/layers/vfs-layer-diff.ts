@@ -37,10 +37,7 @@ const S_IFLNK = 0o120000;
 
 /** Equal seconds and equal nanoseconds, or either side without nanoseconds. */
 function sameMtime(a: EntryFacts, b: EntryFacts): boolean {
-  const ns = 1_000_000_000n;
-  const as = a.mtimeNs / ns, bs = b.mtimeNs / ns;
-  const an = a.mtimeNs % ns, bn = b.mtimeNs % ns;
-  return as === bs && (an === bn || an === 0n || bn === 0n);
+  return a.mtimeSec === b.mtimeSec && (a.mtimeNsec === b.mtimeNsec || a.mtimeNsec === 0 || b.mtimeNsec === 0);
 }
 
 /** The tick between two turns of the event loop; the walk is synchronous in between. */
@@ -76,10 +73,13 @@ class ChangeCollector {
     return this.xattrKey(oldPath) !== this.xattrKey(newPath);
   }
 
-  /** An abort stops the walk; every ENTRIES_PER_TURN entries, the caller gives the event loop a turn. */
-  private *tick(): Generator<typeof TURN> {
+  /**
+   * An abort stops the walk; true every ENTRIES_PER_TURN entries, when the caller gives the event
+   * loop a turn (a plain call, not a generator per entry).
+   */
+  private turnDue(): boolean {
     if (this.ctx.signal?.aborted) throw new AbortedError(`layer ${this.ctx.layerId}: aborted`);
-    if (++this.visited % ENTRIES_PER_TURN === 0) yield TURN;
+    return ++this.visited % ENTRIES_PER_TURN === 0;
   }
 
   /**
@@ -95,7 +95,7 @@ class ChangeCollector {
     const names = listed?.names ?? latin1Names(newDir);
     const oldNames = oldDir ? new Set(latin1Names(oldDir)) : undefined;
     for (let index = 0; index < names.length; index++) {
-      yield* this.tick();
+      if (this.turnDue()) yield TURN;
       const name = names[index] as string;
       const childRel = rel.length === 0 ? name : `${rel}/${name}`;
       const newChild = latin1Child(newDir, name);

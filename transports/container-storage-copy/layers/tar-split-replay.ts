@@ -6,7 +6,7 @@ import { closeSync } from "node:fs";
 import { AbortedError, CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
 import { Crc64Iso } from "./crc64-iso.js";
 import { layerHash } from "./hash-thread.js";
-import { readContent } from "./file-content.js";
+import { bigFileBatches, readContent, READ_AHEAD_MIN } from "./file-content.js";
 import type { LayerDirectory, LayerFile } from "./layer-file-opener.js";
 import { TarBatches } from "./tar-batches.js";
 import { readTarSplit, readTarSplitChunks } from "./tar-split-entries.js";
@@ -99,7 +99,7 @@ async function firstChangedFile(opts: TarSplitReplayOptions, files: ContentFiles
   return undefined;
 }
 
-/** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches. */
+/** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches (big files ahead, on the thread pool). */
 async function* replayedBatches(opts: TarSplitReplayOptions, what: string): AsyncGenerator<Buffer> {
   const files = new ContentFiles(opts);
   try {
@@ -127,6 +127,11 @@ async function* replayedBatchesWith(opts: TarSplitReplayOptions, files: ContentF
       const file = opened instanceof Promise ? await opened : opened;
       try {
         checkListedSize(file, entry.name, entry.size, what);
+        if (entry.size >= READ_AHEAD_MIN) {
+          const read = yield* bigFileBatches(out, file.fd, entry.size, what, signal);
+          if (read !== entry.size) throw shorter(entry.name, read, entry.size, what);
+          continue;
+        }
         const reading = out.readFile(file.fd, entry.size, stopped);
         for (let step = reading.next(); ; step = reading.next()) {
           if (step.done) {

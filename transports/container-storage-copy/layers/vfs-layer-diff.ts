@@ -8,7 +8,7 @@
 import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
-import { mtimeSeconds } from "./fs-entry-archiver.js";
+import { mtimeSeconds, readsAhead } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
 import { latin1Child, latin1Names, latin1Path, systemPath, type Latin1Path } from "./byte-paths.js";
@@ -184,7 +184,8 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
       continue;
     }
     const header = archiver.header(abs, path, st);
-    if (header) for (const batch of archiver.entry(abs, header)) yield batch;
+    if (header && readsAhead(header)) yield* archiver.entryReadAhead(abs, header);
+    else if (header) for (const batch of archiver.entry(abs, header)) yield batch;
   }
   const last = archiver.out.flush();
   if (last) yield last;

@@ -59,9 +59,16 @@ class ChangeCollector {
     return (parent.tryUid(o.uid) ?? o.uid) === (own.tryUid(n.uid) ?? n.uid) && (parent.tryGid(o.gid) ?? o.gid) === (own.tryGid(n.gid) ?? n.gid);
   }
 
-  private xattrKey(path: string | Buffer): string {
-    const xattrs = this.ctx.xattrs.exported(path, this.ctx.xattrs.names(path));
+  private xattrKey(path: string | Buffer, names: readonly string[]): string {
+    const xattrs = this.ctx.xattrs.exported(path, names);
     return xattrs.map(([k, v]) => `${k}=${v.toString("base64")}`).join("\n");
+  }
+
+  /** Equal exported xattrs; two entries without any xattr (nearly all) are equal without more work. */
+  private sameXattrs(oldPath: string | Buffer, newPath: string | Buffer): boolean {
+    const oldNames = this.ctx.xattrs.names(oldPath), newNames = this.ctx.xattrs.names(newPath);
+    if (oldNames.length === 0 && newNames.length === 0) return true;
+    return this.xattrKey(oldPath, oldNames) === this.xattrKey(newPath, newNames);
   }
 
   private differs(o: EntryFacts, n: EntryFacts, oldPath: string | Buffer, newPath: string | Buffer): boolean {
@@ -70,7 +77,7 @@ class ChangeCollector {
     const type = o.mode & S_IFMT;
     if (type !== S_IFDIR && (!sameMtime(o, n) || o.size !== n.size)) return true;
     if (type === S_IFLNK) return !readlinkBytes(oldPath).equals(readlinkBytes(newPath));
-    return this.xattrKey(oldPath) !== this.xattrKey(newPath);
+    return !this.sameXattrs(oldPath, newPath);
   }
 
   /**

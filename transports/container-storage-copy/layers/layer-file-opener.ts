@@ -46,6 +46,12 @@ function joinComponents(root: Buffer, parts: readonly Buffer[]): Buffer {
 let procUsable: boolean | undefined;
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/**
+ * Directories a LayerDirectory keeps open at most (the root and 31 levels): several layers are
+ * replayed at once, an overlay layer looks in its lowers, and descriptors are a limited resource.
+ * A deeper file's last directories are opened again for the next file.
+ */
+const MAX_KEPT_DIRS = 32;
 
 /** `/proc/self/fd/<fd>/`: what names a member of the directory open as `fd`, whatever path led there. */
 function procPrefix(fd: number): Buffer {
@@ -79,6 +85,8 @@ export class LayerDirectory {
     if (!parts) throw new CorruptInputError(`${what}: ${printable()}: the name escapes the layer directory`);
     this.realRoot ??= realpathSync(this.root, { encoding: "buffer" });
     const fd = procUsable !== false && this.openRoot() ? this.openThroughDirs(parts, printable, what) : this.openByPath(parts, printable, what);
+    // A miss (an overlay file is in another layer) keeps nothing open here but the root.
+    this.keepDirs(fd === undefined ? 1 : MAX_KEPT_DIRS);
     if (fd === undefined) return undefined;
     try {
       const st = fstatSync(fd);
@@ -92,9 +100,16 @@ export class LayerDirectory {
 
   /** Closes the directories kept open; the next openRegular opens them again. */
   close(): void {
-    for (const fd of this.openDirs.splice(0)) closeSync(fd);
-    this.openNames.length = 0;
-    this.openPrefixes.length = 0;
+    this.keepDirs(0);
+  }
+
+  /** Closes the deepest open directories until at most `count` are left open. */
+  private keepDirs(count: number): void {
+    while (this.openDirs.length > count) {
+      this.openNames.length = Math.max(0, this.openDirs.length - 2);
+      this.openPrefixes.pop();
+      closeSync(this.openDirs.pop() as number);
+    }
   }
 
   /**
@@ -129,11 +144,7 @@ export class LayerDirectory {
     const depth = parts.length - 1;
     let kept = 0;
     while (kept < depth && kept < this.openNames.length && (this.openNames[kept] as Buffer).equals(parts[kept] as Buffer)) kept++;
-    while (this.openNames.length > kept) {
-      this.openNames.pop();
-      this.openPrefixes.pop();
-      closeSync(this.openDirs.pop() as number);
-    }
+    this.keepDirs(kept + 1);
     for (let i = kept; i < depth; i++) {
       const part = parts[i] as Buffer;
       const path = Buffer.concat([this.openPrefixes[i] as Buffer, part]);

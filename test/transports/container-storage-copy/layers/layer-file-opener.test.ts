@@ -87,8 +87,29 @@ describe("LayerDirectory.openRegular", () => {
     }
     assert.equal(openFds(), before + 4, "the root and a/b/c stay open for the next file");
     assert.equal(deep.openRegular(Buffer.from("a/b/missing/5"), "layer L"), undefined);
+    assert.equal(openFds(), before + 1, "after a miss, only the root stays open");
     deep.close();
     assert.equal(openFds(), before, "close() releases every directory");
+  });
+
+  it("keeps at most 32 directories open, however deep the file", async () => {
+    const root = join(tmp.path, "very-deep");
+    const dirs = Array.from({ length: 40 }, (_, i) => `d${i}`).join("/");
+    await mkdir(join(root, dirs), { recursive: true });
+    await writeFile(join(root, dirs, "f"), "deep");
+    await writeFile(join(root, dirs, "g"), "deeper");
+    const deep = new LayerDirectory(root);
+    const openFds = (): number => readdirSync("/proc/self/fd").length;
+    const before = openFds();
+    for (const [name, content] of [["f", "deep"], ["g", "deeper"]] as const) {
+      const file = deep.openRegular(Buffer.from(`${dirs}/${name}`), "layer L");
+      assert.ok(file);
+      assert.equal(readFileSync(file.fd, "utf8"), content);
+      closeSync(file.fd);
+      assert.equal(openFds(), before + 32);
+    }
+    deep.close();
+    assert.equal(openFds(), before);
   });
 
   it("never reads through a directory swapped for a symlink after its first file was opened", async () => {

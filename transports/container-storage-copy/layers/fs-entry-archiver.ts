@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync, type BigIntSta
 import { AbortedError, describeFsError, IOError } from "../../../src/errors.js";
 import type { IdMapper } from "./id-mapping.js";
 import { applyOverrideStat, OVERRIDE_STAT_XATTR, parseOverrideStat } from "./override-stat.js";
+import { bigFileBatches, READ_AHEAD_MIN } from "./file-content.js";
 import { TarBatches } from "./tar-batches.js";
 import {
   encodeTarHeader, isWritableXattrName, type TarHeader,
@@ -48,6 +49,32 @@ function typeflagOf(st: BigIntStats): number | undefined {
   if (st.isBlockDevice()) return TYPE_BLOCK;
   if (st.isFIFO()) return TYPE_FIFO;
   return undefined; // sockets do not go into layers
+}
+
+/** Whether the entry's content is big enough to be read ahead (entryReadAhead; else entry() is cheaper). */
+export function readsAhead(h: TarHeader): boolean {
+  return h.typeflag === TYPE_FILE && h.size >= READ_AHEAD_MIN;
+}
+
+/** The open regular file at `absPath` (O_NOFOLLOW); anything else now is a change under way. */
+function openRegularContent(absPath: Buffer | string, what: string): number {
+  let fd: number;
+  try {
+    fd = openSync(absPath, OPEN_FLAGS);
+  } catch (err) {
+    throw describeFsError(err, what);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new IOError(`${what}: changed while the layer was read (is the container running?)`);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+function shrank(what: string, size: number, read: number): IOError {
+  return new IOError(`${what}: shrank from ${size} to ${read} bytes while the layer was read (is the container running?)`);
 }
 
 export class FsEntryArchiver {
@@ -110,24 +137,39 @@ export class FsEntryArchiver {
     return h;
   }
 
+  /**
+   * entry(), with a big file's content read ahead on the thread pool (see bigFileBatches): the
+   * same bytes, the page-cache copy off the main thread.
+   */
+  async *entryReadAhead(absPath: Buffer | string, h: TarHeader): AsyncGenerator<Buffer> {
+    if (!readsAhead(h)) {
+      yield* this.entry(absPath, h);
+      return;
+    }
+    yield* this.out.append(encodeTarHeader(h));
+    const what = this.describe(absPath);
+    const fd = openRegularContent(absPath, what);
+    try {
+      const read = yield* bigFileBatches(this.out, fd, h.size, what, this.ctx.signal);
+      if (read !== h.size) throw shrank(what, h.size, read);
+    } finally {
+      closeSync(fd);
+    }
+    if (h.size % 512 !== 0) yield* this.out.zeros(512 - (h.size % 512));
+  }
+
   /** The header's bytes, then (regular files) the content of `absPath` and its padding; yields each batch filled. */
   *entry(absPath: Buffer | string, h: TarHeader): Generator<Buffer> {
     yield* this.out.append(encodeTarHeader(h));
     if (h.typeflag !== TYPE_FILE || h.size === 0) return;
-    const what = `layer ${this.ctx.layerId}: ${typeof absPath === "string" ? absPath : absPath.toString("utf8")}`;
-    let fd: number;
+    const what = this.describe(absPath);
+    const fd = openRegularContent(absPath, what);
     try {
-      fd = openSync(absPath, OPEN_FLAGS);
-    } catch (err) {
-      throw describeFsError(err, what);
-    }
-    try {
-      if (!fstatSync(fd).isFile()) throw new IOError(`${what}: changed while the layer was read (is the container running?)`);
       const signal = this.ctx.signal;
       const read = yield* this.out.readFile(fd, h.size, () => {
         if (signal?.aborted) throw new AbortedError(`${what}: aborted`);
       });
-      if (read !== h.size) throw new IOError(`${what}: shrank from ${h.size} to ${read} bytes while the layer was read (is the container running?)`);
+      if (read !== h.size) throw shrank(what, h.size, read);
     } finally {
       closeSync(fd);
     }
@@ -137,6 +179,10 @@ export class FsEntryArchiver {
   /** Bytes made elsewhere (a whiteout's header) into the tar; yields each batch filled. */
   raw(bytes: Buffer): Generator<Buffer> {
     return this.out.append(bytes);
+  }
+
+  private describe(absPath: Buffer | string): string {
+    return `layer ${this.ctx.layerId}: ${typeof absPath === "string" ? absPath : absPath.toString("utf8")}`;
   }
 
   private writable(name: string): boolean {

@@ -6,7 +6,7 @@ import { lstatSync, type BigIntStats } from "node:fs";
 import { AbortedError, UnsupportedError } from "../../../src/errors.js";
 import { childPath, ROOT_PATH, sortedNamesSync } from "./byte-paths.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
-import { deviceNumbers, mtimeSeconds } from "./fs-entry-archiver.js";
+import { deviceNumbers, mtimeSeconds, readsAhead } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
 import { encodeTarHeader, TYPE_FILE } from "./tar-header.js";
 
@@ -96,7 +96,8 @@ async function* walkDirectory(
     const header = archiver.header(abs, rel, st, xattrNames);
     if (!header) continue;
     if (!st.isDirectory()) {
-      for (const batch of archiver.entry(abs, header)) yield batch;
+      if (readsAhead(header)) yield* archiver.entryReadAhead(abs, header);
+      else for (const batch of archiver.entry(abs, header)) yield batch;
       continue;
     }
     const children = sortedNamesSync(abs);

@@ -6,7 +6,7 @@ import { closeSync } from "node:fs";
 import { AbortedError, CorruptInputError, DigestMismatchError } from "../../../src/errors.js";
 import { Crc64Iso } from "./crc64-iso.js";
 import { layerHash } from "./hash-thread.js";
-import { readContent } from "./file-content.js";
+import { bigFileBatches, readContent, READ_AHEAD_MIN } from "./file-content.js";
 import type { LayerDirectory, LayerFile } from "./layer-file-opener.js";
 import { TarBatches } from "./tar-batches.js";
 import { readTarSplit, readTarSplitChunks } from "./tar-split-entries.js";
@@ -43,6 +43,12 @@ class ContentFiles {
     }
     throw new CorruptInputError(`${what}: ${name.toString("utf8")}: file listed in the tar-split is missing from the layer`);
   }
+
+  /** Closes the directories the lookups keep open (the layer's own, and its lowers'). */
+  close(): void {
+    this.opts.ownDir.close();
+    for (const dir of this.lowers ?? []) dir.close();
+  }
 }
 
 function requireChecksum(name: Buffer, size: number, crc: Buffer | null, what: string): void {
@@ -64,6 +70,14 @@ function shorter(name: Buffer, read: number, size: number, what: string): Corrup
 async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | undefined> {
   const what = `layer ${opts.layerId}`;
   const files = new ContentFiles(opts);
+  try {
+    return await firstChangedFile(opts, files, what);
+  } finally {
+    files.close();
+  }
+}
+
+async function firstChangedFile(opts: TarSplitReplayOptions, files: ContentFiles, what: string): Promise<string | undefined> {
   for await (const entry of readTarSplit(opts.tarSplitPath, what, opts.signal)) {
     if (entry.type !== "file" || entry.size === 0) continue;
     requireChecksum(entry.name, entry.size, entry.crc, what);
@@ -85,9 +99,17 @@ async function findChangedFile(opts: TarSplitReplayOptions): Promise<string | un
   return undefined;
 }
 
-/** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches. */
+/** The replayed tar, as batches (see TarBatches): segments copied, contents read straight into the batches (big files ahead, on the thread pool). */
 async function* replayedBatches(opts: TarSplitReplayOptions, what: string): AsyncGenerator<Buffer> {
   const files = new ContentFiles(opts);
+  try {
+    yield* replayedBatchesWith(opts, files, what);
+  } finally {
+    files.close();
+  }
+}
+
+async function* replayedBatchesWith(opts: TarSplitReplayOptions, files: ContentFiles, what: string): AsyncGenerator<Buffer> {
   const out = new TarBatches();
   const signal = opts.signal;
   const stopped = (): void => {
@@ -105,6 +127,11 @@ async function* replayedBatches(opts: TarSplitReplayOptions, what: string): Asyn
       const file = opened instanceof Promise ? await opened : opened;
       try {
         checkListedSize(file, entry.name, entry.size, what);
+        if (entry.size >= READ_AHEAD_MIN) {
+          const read = yield* bigFileBatches(out, file.fd, entry.size, what, signal);
+          if (read !== entry.size) throw shorter(entry.name, read, entry.size, what);
+          continue;
+        }
         const reading = out.readFile(file.fd, entry.size, stopped);
         for (let step = reading.next(); ; step = reading.next()) {
           if (step.done) {

@@ -5,21 +5,30 @@
 // where an object and a path string per entry took twice that, all of it kept until the diff.
 import type { BigIntStats } from "node:fs";
 
-/** What the vfs comparison needs of an lstat: plain numbers, one bigint for the nanosecond mtime. */
+/**
+ * What the vfs comparison needs of an lstat, as plain numbers: the mtime in whole seconds and
+ * nanoseconds (same sign as the seconds), so that comparing two entries needs no bigint arithmetic.
+ */
 export interface EntryFacts {
   mode: number;
   uid: number;
   gid: number;
   rdev: number;
   size: number;
-  mtimeNs: bigint;
-}
-
-export function entryFacts(st: BigIntStats): EntryFacts {
-  return { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size), mtimeNs: st.mtimeNs };
+  mtimeSec: number;
+  mtimeNsec: number;
 }
 
 const NS = 1_000_000_000n;
+
+export function entryFacts(st: BigIntStats): EntryFacts {
+  const ns = st.mtimeNs;
+  return {
+    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size),
+    mtimeSec: Number(ns / NS), mtimeNsec: Number(ns % NS),
+  };
+}
+
 /** mode, uid, gid, rdev, size, mtime seconds, mtime nanoseconds (same sign as the seconds). */
 const ROW = 7;
 /** The mode of a name that vanished between readdir and lstat. */
@@ -63,8 +72,8 @@ export class TreeListing {
     this.rows[at + 2] = facts.gid;
     this.rows[at + 3] = facts.rdev;
     this.rows[at + 4] = facts.size;
-    this.rows[at + 5] = Number(facts.mtimeNs / NS);
-    this.rows[at + 6] = Number(facts.mtimeNs % NS);
+    this.rows[at + 5] = facts.mtimeSec;
+    this.rows[at + 6] = facts.mtimeNsec;
   }
 
   /** Drops everything (the diff is done with it): a listing is used once, and its memory is not kept for the rest of the copy. */
@@ -86,7 +95,7 @@ export class TreeListing {
     if (r[at] === VANISHED) return null;
     return {
       mode: r[at] as number, uid: r[at + 1] as number, gid: r[at + 2] as number, rdev: r[at + 3] as number, size: r[at + 4] as number,
-      mtimeNs: BigInt(r[at + 5] as number) * NS + BigInt(r[at + 6] as number),
+      mtimeSec: r[at + 5] as number, mtimeNsec: r[at + 6] as number,
     };
   }
 }

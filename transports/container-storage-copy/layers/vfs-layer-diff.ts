@@ -8,7 +8,7 @@
 import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
 import { AbortedError } from "../../../src/errors.js";
 import type { FsEntryArchiver } from "./fs-entry-archiver.js";
-import { mtimeSeconds } from "./fs-entry-archiver.js";
+import { mtimeSeconds, readsAhead } from "./fs-entry-archiver.js";
 import { ENTRIES_PER_TURN, yieldToEventLoop } from "./file-content.js";
 import type { IdMapper } from "./id-mapping.js";
 import { latin1Child, latin1Names, latin1Path, systemPath, type Latin1Path } from "./byte-paths.js";
@@ -37,10 +37,7 @@ const S_IFLNK = 0o120000;
 
 /** Equal seconds and equal nanoseconds, or either side without nanoseconds. */
 function sameMtime(a: EntryFacts, b: EntryFacts): boolean {
-  const ns = 1_000_000_000n;
-  const as = a.mtimeNs / ns, bs = b.mtimeNs / ns;
-  const an = a.mtimeNs % ns, bn = b.mtimeNs % ns;
-  return as === bs && (an === bn || an === 0n || bn === 0n);
+  return a.mtimeSec === b.mtimeSec && (a.mtimeNsec === b.mtimeNsec || a.mtimeNsec === 0 || b.mtimeNsec === 0);
 }
 
 /** The tick between two turns of the event loop; the walk is synchronous in between. */
@@ -62,9 +59,16 @@ class ChangeCollector {
     return (parent.tryUid(o.uid) ?? o.uid) === (own.tryUid(n.uid) ?? n.uid) && (parent.tryGid(o.gid) ?? o.gid) === (own.tryGid(n.gid) ?? n.gid);
   }
 
-  private xattrKey(path: string | Buffer): string {
-    const xattrs = this.ctx.xattrs.exported(path, this.ctx.xattrs.names(path));
+  private xattrKey(path: string | Buffer, names: readonly string[]): string {
+    const xattrs = this.ctx.xattrs.exported(path, names);
     return xattrs.map(([k, v]) => `${k}=${v.toString("base64")}`).join("\n");
+  }
+
+  /** Equal exported xattrs; two entries without any xattr (nearly all) are equal without more work. */
+  private sameXattrs(oldPath: string | Buffer, newPath: string | Buffer): boolean {
+    const oldNames = this.ctx.xattrs.names(oldPath), newNames = this.ctx.xattrs.names(newPath);
+    if (oldNames.length === 0 && newNames.length === 0) return true;
+    return this.xattrKey(oldPath, oldNames) === this.xattrKey(newPath, newNames);
   }
 
   private differs(o: EntryFacts, n: EntryFacts, oldPath: string | Buffer, newPath: string | Buffer): boolean {
@@ -73,13 +77,16 @@ class ChangeCollector {
     const type = o.mode & S_IFMT;
     if (type !== S_IFDIR && (!sameMtime(o, n) || o.size !== n.size)) return true;
     if (type === S_IFLNK) return !readlinkBytes(oldPath).equals(readlinkBytes(newPath));
-    return this.xattrKey(oldPath) !== this.xattrKey(newPath);
+    return !this.sameXattrs(oldPath, newPath);
   }
 
-  /** An abort stops the walk; every ENTRIES_PER_TURN entries, the caller gives the event loop a turn. */
-  private *tick(): Generator<typeof TURN> {
+  /**
+   * An abort stops the walk; true every ENTRIES_PER_TURN entries, when the caller gives the event
+   * loop a turn (a plain call, not a generator per entry).
+   */
+  private turnDue(): boolean {
     if (this.ctx.signal?.aborted) throw new AbortedError(`layer ${this.ctx.layerId}: aborted`);
-    if (++this.visited % ENTRIES_PER_TURN === 0) yield TURN;
+    return ++this.visited % ENTRIES_PER_TURN === 0;
   }
 
   /**
@@ -95,7 +102,7 @@ class ChangeCollector {
     const names = listed?.names ?? latin1Names(newDir);
     const oldNames = oldDir ? new Set(latin1Names(oldDir)) : undefined;
     for (let index = 0; index < names.length; index++) {
-      yield* this.tick();
+      if (this.turnDue()) yield TURN;
       const name = names[index] as string;
       const childRel = rel.length === 0 ? name : `${rel}/${name}`;
       const newChild = latin1Child(newDir, name);
@@ -184,7 +191,8 @@ export async function* vfsLayerTar(opts: VfsDiffOptions): AsyncGenerator<Buffer>
       continue;
     }
     const header = archiver.header(abs, path, st);
-    if (header) for (const batch of archiver.entry(abs, header)) yield batch;
+    if (header && readsAhead(header)) yield* archiver.entryReadAhead(abs, header);
+    else if (header) for (const batch of archiver.entry(abs, header)) yield batch;
   }
   const last = archiver.out.flush();
   if (last) yield last;

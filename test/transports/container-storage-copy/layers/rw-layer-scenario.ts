@@ -95,6 +95,8 @@ async function addBigFile(root: string): Promise<void> {
   await fh.write(randomBytes(1024 * 1024), 0, 1024 * 1024, 30 * 1024 * 1024);
   await fh.close();
   await truncate(big, BIG_SIZE);
+  // Big enough to be read ahead, and neither a whole number of read chunks nor of tar blocks.
+  await writeFile(join(root, "odd-big.bin"), randomBytes(1024 * 1024 + 300 * 1024 + 77));
 }
 
 /** Builds the base image in `store` (once). */

@@ -2,6 +2,7 @@
 // bit-for-bit (its diff-digest and diff-size), and tampered content or tar-split is refused.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -80,6 +81,24 @@ for (const driver of ["vfs", "overlay"] as const) {
         assert.equal(out.digest, layer["diff-digest"], `layer ${layer.id}`);
         assert.equal(out.size, layer["diff-size"], `layer ${layer.id}`);
       }
+    });
+
+    it("leaves no descriptor open behind a replay, finished or stopped early", async () => {
+      // Descriptors into the layers' directories (others, such as the store's lock files, come and go on their own).
+      const openInLayers = (): string[] => readdirSync("/proc/self/fd").flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(join(store.graphRoot, driver)) ? [target] : [];
+        } catch {
+          return []; // the directory's own descriptor, closed by now
+        }
+      });
+      for (const layer of layers) await drain(await openLayerStream(await store.streamInput(layer.id)));
+      assert.deepEqual(openInLayers(), [], "after whole replays");
+      const stream = await openLayerStream({ ...(await store.streamInput(base().id)), mtime: undefined });
+      for await (const _chunk of stream) break; // the consumer stops after the first batch
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(openInLayers(), [], "after a replay stopped early");
     });
 
     it("refuses a file whose content no longer matches its checksum", async () => {

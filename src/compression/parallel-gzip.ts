@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { constants, crc32, createDeflateRaw, type ZlibOptions } from "node:zlib";
 import { noteExternalGarbage } from "./external-garbage.js";
 import { planRuns, storedBlocks, type BlockRun } from "./incompressible.js";
+import { giveBack } from "./lent-buffers.js";
 
 const BLOCK = 1 << 20;
 const WINDOW = 32 * 1024;
@@ -111,6 +112,9 @@ export class ParallelGzip extends Transform {
         this.filled = 0;
       }
     }
+    // Copied, and not passed on: a lent batch goes back to its producer to be refilled; anything else
+    // is garbage from now on.
+    if (!giveBack(chunk)) noteExternalGarbage(chunk.length);
     this.drainFullBlocks().then(() => done(), done);
   }
 
@@ -193,9 +197,15 @@ export class ParallelGzip extends Transform {
   }
 
   private pushOutput(pieces: Buffer[]): void {
-    let bytes = 0;
-    for (const piece of pieces) bytes += piece.length;
-    noteExternalGarbage(bytes + BLOCK); // the block's deflate state and output buffers, dead once written
+    // Dead once written: zlib's output buffers (consecutive pieces may share one) and the dictionary
+    // copy this block's successor replaced. The input was counted as it arrived (_transform).
+    let bytes = WINDOW;
+    let last: ArrayBufferLike | undefined;
+    for (const piece of pieces) {
+      if (piece.buffer !== last) bytes += piece.buffer.byteLength;
+      last = piece.buffer;
+    }
+    noteExternalGarbage(bytes);
     if (!this.headerSent) {
       this.push(HEADER);
       this.headerSent = true;

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { giveBack } from "../../../../src/compression/lent-buffers.js";
 import { TarBatches } from "../../../../transports/container-storage-copy/layers/tar-batches.js";
 
 /** Runs a batch generator to its end: the batches it gave, and what it returned. */
@@ -37,6 +38,22 @@ describe("TarBatches", () => {
     assert.equal(out.flush(), undefined);
     const expected = Buffer.concat([...pieces, Buffer.alloc(1234)]);
     assert.ok(Buffer.concat([...batches, rest]).equals(expected));
+  });
+
+  it("lends its full batches: one given back is filled again, one kept never is, the partial last one is not lent", () => {
+    const out = new TarBatches(1000);
+    const [first, second] = drain(out.append(Buffer.alloc(2000, 1))).batches;
+    assert.ok(first && second && first !== second);
+    assert.equal(giveBack(first), true);
+    const [third] = drain(out.append(Buffer.alloc(1000, 2))).batches;
+    assert.equal(third, first, "the given-back batch is refilled");
+    assert.ok(third.equals(Buffer.alloc(1000, 2)));
+    assert.ok(second.equals(Buffer.alloc(1000, 1)), "a batch not given back keeps its bytes");
+    const [fourth] = drain(out.append(Buffer.alloc(1000, 3))).batches;
+    assert.ok(fourth !== first && fourth !== second);
+    drain(out.append(Buffer.alloc(10, 4)));
+    const rest = out.flush() as Buffer;
+    assert.equal(giveBack(rest), false, "the last, partial batch is not lent");
   });
 
   it("reads a file across batch boundaries and returns how much it read, fewer bytes at an early end", () => {

@@ -63,21 +63,28 @@ interface Timing {
 /** Runs per job: RUNS, except for the --big-layer jobs (once each). */
 let runsPerJob = RUNS;
 
-/** Median wall time of `runs` executions and their peak RSS; `prepare` runs before each, untimed. */
-function time(label: string, argv: string[], prepare: () => void): Timing {
-  const samples: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < runsPerJob; i++) {
-    prepare();
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", RSS_FILE, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${label}: ${argv.join(" ")} failed: ${r.stderr}`);
-    samples.push(ms);
-    rss = Math.max(rss, Number(readFileSync(RSS_FILE, "utf8").trim().split("\n").pop()) / 1024);
-  }
-  samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)]!, rssMiB: rss };
+/** One timed execution: wall time and peak RSS (from /usr/bin/time). */
+function timeOnce(label: string, argv: string[]): Timing {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", RSS_FILE, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env: ENV });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${label}: ${argv.join(" ")} failed: ${r.stderr}`);
+  return { ms, rssMiB: Number(readFileSync(RSS_FILE, "utf8").trim().split("\n").pop()) / 1024 };
+}
+
+/**
+ * Flushes dirty pages (untimed) before a timed run: without it a run pays for the kernel writing back
+ * what ran before it (the 1.2 GB store the setup just built, the previous run's output), and which
+ * side pays depends on the order.
+ */
+function settle(): void {
+  spawnSync("sync", [], { stdio: "ignore" });
+}
+
+/** The median and the peak RSS of several executions. */
+function summary(samples: Timing[]): Timing {
+  const ms = samples.map((t) => t.ms).sort((a, b) => a - b);
+  return { ms: ms[Math.floor(ms.length / 2)]!, rssMiB: Math.max(...samples.map((t) => t.rssMiB)) };
 }
 
 function setup(): { ctr: string; image: string } {
@@ -134,9 +141,22 @@ async function main(): Promise<void> {
   const add = (job: string, tool: string, ours: string[], theirs: string[], prepare: () => void, theirPrepare = prepare, output?: string): void => {
     if (ONLY.length > 0 && !ONLY.some((w) => job.includes(w))) return;
     process.stderr.write(`timing: ${job}\n`);
-    const row: Row = { job, tool, ours: time(`imgcopy ${job}`, ours, prepare), theirs: { ms: 0, rssMiB: 0 } };
-    if (output) row.oursSize = duBytes(output);
-    row.theirs = time(`${tool} ${job}`, theirs, theirPrepare);
+    // The two sides alternate (ours, theirs, ours, ...), each after its prepare and a sync, so that
+    // neither gets the quieter half of the run (a machine whose speed drifts, writeback).
+    const row: Row = { job, tool, ours: { ms: 0, rssMiB: 0 }, theirs: { ms: 0, rssMiB: 0 } };
+    const oursRuns: Timing[] = [];
+    const theirRuns: Timing[] = [];
+    for (let i = 0; i < runsPerJob; i++) {
+      prepare();
+      settle();
+      oursRuns.push(timeOnce(`imgcopy ${job}`, ours));
+      if (output && i === runsPerJob - 1) row.oursSize = duBytes(output);
+      theirPrepare();
+      settle();
+      theirRuns.push(timeOnce(`${tool} ${job}`, theirs));
+    }
+    row.ours = summary(oursRuns);
+    row.theirs = summary(theirRuns);
     if (output) row.theirsSize = duBytes(output);
     rows.push(row);
   };

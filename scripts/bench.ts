@@ -143,22 +143,19 @@ async function main(): Promise<void> {
     process.stderr.write(`timing: ${job}\n`);
     // The two sides alternate (ours, theirs, ours, ...), each after its prepare and a sync, so that
     // neither gets the quieter half of the run (a machine whose speed drifts, writeback).
-    const row: Row = { job, tool, ours: { ms: 0, rssMiB: 0 }, theirs: { ms: 0, rssMiB: 0 } };
     const oursRuns: Timing[] = [];
     const theirRuns: Timing[] = [];
+    let oursSize: number | undefined;
     for (let i = 0; i < runsPerJob; i++) {
       prepare();
       settle();
       oursRuns.push(timeOnce(`imgcopy ${job}`, ours));
-      if (output && i === runsPerJob - 1) row.oursSize = duBytes(output);
+      if (output) oursSize = duBytes(output); // before their prepare clears it; the last run's counts
       theirPrepare();
       settle();
       theirRuns.push(timeOnce(`${tool} ${job}`, theirs));
     }
-    row.ours = summary(oursRuns);
-    row.theirs = summary(theirRuns);
-    if (output) row.theirsSize = duBytes(output);
-    rows.push(row);
+    rows.push({ job, tool, ours: summary(oursRuns), theirs: summary(theirRuns), oursSize, theirsSize: output ? duBytes(output) : undefined });
   };
   // The node flags of the CLI's shebang (#!/usr/bin/env -S node FLAGS), as running the bin would pass them.
   const shebang = readFileSync(CLI, "utf8").split("\n", 1)[0]!;

@@ -5,7 +5,7 @@ import fs = require("node:fs");
 import path = require("node:path");
 import apiVersion = require("../api-version.cjs");
 
-function packageVersion(): string {
+function readPackageVersion(): string {
   for (const rel of ["../../package.json", "../../../package.json"]) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), "utf8")) as { name?: unknown; version?: unknown };
@@ -19,7 +19,7 @@ function packageVersion(): string {
 
 /** What `imgcopy --version` prints. */
 function versionText(): string {
-  return `imgcopy version ${packageVersion()} (plugin API ${apiVersion.IMGCOPY_API_VERSION})`;
+  return `imgcopy version ${readPackageVersion()} (plugin API ${apiVersion.IMGCOPY_API_VERSION})`;
 }
 
-export = { packageVersion, versionText };
+export = { versionText };

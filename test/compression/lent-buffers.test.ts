@@ -88,22 +88,10 @@ describe("lent buffers", () => {
   it("TarBatches refills the batches the gzip stage gives back, with many in flight, and gzip(1) decodes the same bytes", async () => {
     const pieces = Array.from({ length: 40 }, (_, i) => sample(100_000 + i * 13_337, i + 1));
     const input = Buffer.concat(pieces);
-    const batches = new Set<ArrayBufferLike>();
-    let handedOut = 0;
-    const producer = (async function* () {
-      const out = new TarBatches();
-      for (const p of pieces) {
-        for (const batch of out.append(p)) {
-          batches.add(batch.buffer);
-          handedOut++;
-          yield batch;
-        }
-      }
-      const last = out.flush();
-      if (last) yield last;
-    })();
+    const { producer, buffers: batches, handedOut: handed } = tarBatchesOf(pieces);
     const out: Buffer[] = [];
     await pipeline(Readable.from(producer, { objectMode: false }), ...gzipStages(), slowSink(out));
+    const handedOut = handed();
     assert.ok(handedOut > 20);
     assert.ok(batches.size < handedOut / 2, `${batches.size} buffers for ${handedOut} batches: the given-back ones were refilled`);
     const file = join(dir.path, "refilled.gz");
@@ -115,25 +103,31 @@ describe("lent buffers", () => {
 
   it("a batch written to a file is never given back, so never refilled", async () => {
     const pieces = Array.from({ length: 12 }, (_, i) => sample(150_000, i + 7));
-    const buffers = new Set<ArrayBufferLike>();
-    let handedOut = 0;
-    const producer = (async function* () {
-      const out = new TarBatches();
-      for (const p of pieces) {
-        for (const batch of out.append(p)) {
-          buffers.add(batch.buffer);
-          handedOut++;
-          yield batch;
-        }
-      }
-      const last = out.flush();
-      if (last) yield last;
-    })();
+    const { producer, buffers, handedOut } = tarBatchesOf(pieces);
     const file = join(dir.path, "plain.tar");
     await pipeline(Readable.from(producer, { objectMode: false }), new ChunkCoalescer(), new FileSink(file));
-    assert.equal(buffers.size, handedOut, "every batch a buffer of its own");
+    assert.equal(buffers.size, handedOut(), "every batch a buffer of its own");
     const written: Buffer[] = [];
     for await (const c of createReadStream(file)) written.push(c as Buffer);
     assert.ok(Buffer.concat(written).equals(Buffer.concat(pieces)));
   });
 });
+
+/** `pieces` through a TarBatches producer, noting each full batch it hands out and the buffers behind them. */
+function tarBatchesOf(pieces: Buffer[]): { producer: AsyncGenerator<Buffer>; buffers: Set<ArrayBufferLike>; handedOut: () => number } {
+  const buffers = new Set<ArrayBufferLike>();
+  let handedOut = 0;
+  const producer = (async function* () {
+    const out = new TarBatches();
+    for (const p of pieces) {
+      for (const batch of out.append(p)) {
+        buffers.add(batch.buffer);
+        handedOut++;
+        yield batch;
+      }
+    }
+    const last = out.flush();
+    if (last) yield last;
+  })();
+  return { producer, buffers, handedOut: () => handedOut };
+}

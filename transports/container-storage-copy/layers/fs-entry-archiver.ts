@@ -138,14 +138,11 @@ export class FsEntryArchiver {
   }
 
   /**
-   * entry(), with a big file's content read ahead on the thread pool (see bigFileBatches): the
-   * same bytes, the page-cache copy off the main thread.
+   * entry() for a header readsAhead() accepts (callers check, so that small files skip an async
+   * generator): the big file's content read ahead on the thread pool (see bigFileBatches), the same
+   * bytes, the page-cache copy off the main thread.
    */
   async *entryReadAhead(absPath: Buffer | string, h: TarHeader): AsyncGenerator<Buffer> {
-    if (!readsAhead(h)) {
-      yield* this.entry(absPath, h);
-      return;
-    }
     yield* this.out.append(encodeTarHeader(h));
     const what = this.describe(absPath);
     const fd = openRegularContent(absPath, what);

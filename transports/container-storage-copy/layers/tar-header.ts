@@ -3,7 +3,7 @@
 // "<dir>/PaxHeaders.0/<base>" followed by the main header. Same bytes for the same entry, always.
 // A diff encodes one header per changed entry, too few calls for the JIT to optimize well: the
 // byte loops are indexed (an iterator per byte cost ~30 us a header) and the ASCII test is native.
-import { isAscii as isAsciiNative } from "node:buffer";
+import { isAscii } from "node:buffer";
 
 export const BLOCK = 512;
 
@@ -38,22 +38,13 @@ export interface TarHeader {
 const NAME_SIZE = 100;
 const PREFIX_SIZE = 155;
 
-function isAscii(b: Buffer): boolean {
-  return isAsciiNative(b);
-}
-
 /** Go's toASCII: drops every byte of a non-ASCII character (and NULs). */
 function toAscii(b: Buffer): Buffer {
   return isAscii(b) ? b : Buffer.from(b.filter((c) => c < 0x80 && c !== 0));
 }
 
-/** 8 ** (size - 1), the first number a field of `size` bytes cannot hold in octal (fields are 8 or 12 bytes). */
-function octalLimit(size: number): number {
-  return size === 8 ? 0o10000000 : size === 12 ? 0o100000000000 : 8 ** (size - 1);
-}
-
 function fitsOctal(field: number, n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0 && n < octalLimit(field);
+  return Number.isSafeInteger(n) && n >= 0 && n < 8 ** (field - 1);
 }
 
 /** Go's splitUSTARPath: a name over 100 bytes split at a "/" into prefix (<= 155) and name (<= 100). */
